@@ -1,0 +1,40 @@
+# kotae — `make run` to chat, `make test` to check everything. Needs Python 3.11 and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch lies on local disk; installing it first keeps pip from pulling CUDA.
+TORCH := torch==2.13.0
+
+.PHONY: help run test lint fix clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.app: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.app ## set up, build the index from seeds/, start the chat on http://127.0.0.1:7860
+	$(VENV)/bin/qa build
+	$(PY) app.py
+
+test: $(VENV)/.test ## set up with the test extra, then run the whole test suite
+	$(PY) -m pytest
+
+lint: $(VENV)/.test ## ruff check and format check
+	$(VENV)/bin/ruff check qa tests benchmarks app.py
+	$(VENV)/bin/ruff format --check qa tests benchmarks app.py
+
+fix: $(VENV)/.test ## apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix qa tests benchmarks app.py
+	$(VENV)/bin/ruff format qa tests benchmarks app.py
+
+clean: ## remove the virtualenv and the built index
+	rm -rf $(VENV) index/CURRENT index/gen-*

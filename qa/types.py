@@ -1,0 +1,88 @@
+"""The records that flow through the pipeline: Document → Chunk → Hit → Answer (with Citations)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document; `text` is what every character span refers to."""
+
+    doc_id: str  # path relative to the docs folder, with forward slashes
+    title: str
+    text: str
+    sha256: str  # of the file's bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document: `text == document.text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the two scores it came from."""
+
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote backing part of an answer: `quote == document.text[start:end]`."""
+
+    n: int
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    quote: str
+    score: float
+    passage: Hit  # the retrieved chunk the quote was taken from, for context
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question; `text` carries [n] markers that refer to `citations`."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    searched_query: str = ""
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (citations without their passage)."""
+        data = asdict(self)
+        for c in data["citations"]:
+            c.pop("passage")
+        return data
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    """What one index build did, counted in documents and chunks."""
+
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    chunks_total: int
+    chunks_embedded: int
+    skipped: list[str]  # "path: reason" for files that could not be loaded
+    generation: str

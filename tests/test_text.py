@@ -1,0 +1,38 @@
+from qa.text import clean, match_key, sentence_spans, terms
+
+
+def test_clean_replaces_surrogates_and_controls_and_newlines():
+    assert clean("\ufeffa\r\nb\rc\ud800\x00d\te") == "a\nb\nc\ufffdd\te"
+
+
+def test_match_key_is_nfkc_casefolded_without_invisibles():
+    assert match_key("ＡＢＣ１２３ ｶﾀｶﾅ") == "abc123 カタカナ"
+    assert match_key("Win\u200bdows\u202e") == "windows"
+
+
+def test_terms_are_bigrams_for_cjk_and_words_for_latin():
+    assert terms("Linux上で仮想化") == ["linux", "上で", "で仮", "仮想", "想化"]
+    assert terms("GPL(GNU General Public License)") == [
+        "gpl",
+        "gnu",
+        "general",
+        "public",
+        "license",
+    ]
+    assert terms("氏") == ["氏"]
+    assert terms("") == []
+
+
+def test_full_width_and_half_width_give_the_same_terms():
+    assert terms("ＷｉｎｄｏｗｓとＬｉｎｕｘ") == terms("WindowsとLinux")
+    assert terms("ｶﾀｶﾅ") == terms("カタカナ")
+
+
+def test_sentence_spans_japanese_and_english():
+    text = "東京。 大阪！「京都です。」と言った。\nHello world. Bye"
+    got = [text[a:b] for a, b in sentence_spans(text)]
+    assert got == ["東京。", "大阪！", "「京都です。」", "と言った。", "Hello world.", "Bye"]
+
+
+def test_sentence_spans_of_blank_text_is_empty():
+    assert sentence_spans("  \n ") == []
