@@ -21,8 +21,11 @@ Turn = str | Mapping[str, str]
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _QUESTION_WORDS = re.compile("[何誰]")
 _STOPWORDS = frozenset(
-    "a an the of to in on at for by with from and or is are was were be been do does did what "
-    "which who whom whose when where why how that this these those it its as about into than".split()
+    (
+        "a an the of to in on at for by with from and or is are was were be been do does "
+        "did what which who whom whose when where why how that this these those it its as "
+        "about into than"
+    ).split()
 )
 _PASSAGES = 3  # sentences are drawn from the best few passages only
 

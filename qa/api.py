@@ -1,4 +1,4 @@
-"""The Python API: answer(), search(), build_index(), status(). The CLI and the UI call only these."""
+"""The Python API: answer(), search(), build_index(), status(); the CLI and UI call only these."""
 
 from __future__ import annotations
 

@@ -38,8 +38,9 @@ def _build(args: argparse.Namespace, s: Settings) -> int:
     for line in stats.skipped:
         print(f"skipped {line}", file=sys.stderr)
     print(
-        f"{stats.generation}: {stats.added} added, {stats.updated} updated, {stats.removed} removed, "
-        f"{stats.unchanged} unchanged; {stats.chunks_embedded} of {stats.chunks_total} chunks embedded"
+        f"{stats.generation}: {stats.added} added, {stats.updated} updated, "
+        f"{stats.removed} removed, {stats.unchanged} unchanged; "
+        f"{stats.chunks_embedded} of {stats.chunks_total} chunks embedded"
     )
     return 0
 

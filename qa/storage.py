@@ -17,7 +17,7 @@ def write_bytes_durably(path: Path, data: bytes) -> str:
 
 
 def replace_atomically(path: Path, data: bytes) -> None:
-    """Make `path` hold `data` with one rename: readers see the old or the new content, never half."""
+    """Make `path` hold `data` with one rename: readers see old or new content, never half."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write_bytes_durably(tmp, data)
     os.replace(tmp, path)

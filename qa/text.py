@@ -16,7 +16,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006\u30fc"
 _TERM = re.compile(f"[{_CJK}]+|[^\\W{_CJK}]+")
 _CJK_RUN = re.compile(f"[{_CJK}]")
-# A sentence ends after Japanese or Latin terminators (plus closing brackets/quotes), or at a line end.
+# A sentence ends after Japanese or Latin terminators (and closing brackets), or at a line end.
 _SENTENCE_END = re.compile(r"[。！？!?]+[」』）)\"'”’]*|\.(?=\s)|\.$|\n")
 
 
