@@ -134,7 +134,7 @@ def _sentences(
         for a, b in sentence_spans(hit.text):
             spans.setdefault((hit.doc_id, hit.start + a, hit.start + b), hit)
     quotes = [texts[doc][1][a:b] for doc, a, b in spans]
-    dense = embedder.encode_documents(quotes, batch_size=32, progress=False) @ query_vector
+    dense = embedder.encode_sentences(quotes) @ query_vector
     return [
         _Sentence(hit, a, b, _coverage(quote, wanted), float(score))
         for ((_, a, b), hit), quote, score in zip(spans.items(), quotes, dense, strict=True)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 _loaded: dict[tuple[str, Path], Embedder] = {}
 _loading = threading.Lock()
+_SENTENCE_MEMO = 50_000  # vectors of 384 floats: about 75 MB at most
 
 
 class Embedder:
@@ -33,6 +34,7 @@ class Embedder:
         self.fingerprint = _weights_fingerprint(model)
         self._document_prompt = (model.prompts or {}).get("document", "")
         self._lock = threading.Lock()  # torch modules are not safe to call from two threads
+        self._sentences: dict[str, np.ndarray] = {}
 
     def encode_documents(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Unit-length float32 vectors of passages (the model's document prompt applied)."""
@@ -45,6 +47,16 @@ class Embedder:
                 show_progress_bar=progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """Like encode_documents for short texts, memoised: answers quote the same sentences."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._sentences))
+        if missing:
+            if len(self._sentences) + len(missing) > _SENTENCE_MEMO:
+                self._sentences.clear()  # bounded memory; refilled by the next questions
+            vectors = self.encode_documents(missing, batch_size=32, progress=False)
+            self._sentences.update(zip(missing, vectors, strict=True))
+        return np.stack([self._sentences[t] for t in texts]) if texts else np.empty((0, self.dim))
 
     def encode_query(self, text: str) -> np.ndarray:
         """Unit-length float32 vector of a query (the model's query prompt applied)."""
@@ -95,5 +107,5 @@ def _weights_fingerprint(model: SentenceTransformer) -> str:
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         digest.update(name.encode())
-        digest.update(tensor.detach().contiguous().cpu().numpy().tobytes())
+        digest.update(tensor.detach().contiguous().cpu().numpy().data)  # no copy
     return digest.hexdigest()[:16]

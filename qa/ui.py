@@ -68,16 +68,23 @@ def build_app(settings: Settings) -> gr.Blocks:
     return app
 
 
-def launch(settings: Settings) -> None:
-    """Serve the chat (blocking) on the configured host and port."""
+def start(settings: Settings) -> gr.Blocks:
+    """Start serving the chat on the configured host and port; returns at once."""
     app = build_app(settings)
     app.queue(max_size=64, default_concurrency_limit=1).launch(
         server_name=settings.host,
         server_port=settings.port,
         share=False,
         show_error=False,
+        prevent_thread_lock=True,
         css=CSS,
     )
+    return app
+
+
+def launch(settings: Settings) -> None:
+    """Serve the chat until interrupted."""
+    start(settings).block_thread()
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:

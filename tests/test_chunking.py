@@ -47,6 +47,17 @@ def test_japanese_sentences_end_chunks_at_the_full_stop():
     assert [c.text for c in chunks] == ["東京は晴れ。大阪は雨。", "京都は雪。"]
 
 
+def test_overlap_starts_at_a_clause_boundary():
+    doc = _doc("一つ目の文です。二つ目の文、ここまで。三つ目の文です。")
+    chunks = chunk_document(doc, 16, 6, len, 100)
+    assert [c.text for c in chunks] == [
+        "一つ目の文です。",
+        "二つ目の文、",
+        "二つ目の文、ここまで。",  # the overlap reaches back to the previous 。
+        "ここまで。三つ目の文です。",
+    ]
+
+
 def test_empty_document_has_no_chunks():
     assert chunk_document(_doc(""), 200, 40, len, 100) == []
 

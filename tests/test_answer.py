@@ -1,0 +1,99 @@
+"""answer() and search() on the real model and a real on-disk index of the seed article."""
+
+import re
+
+import pytest
+
+from qa import answer, search
+from qa.errors import InvalidQuestion
+from qa.text import match_key
+
+from .conftest import SEED_ID, SEEDS, dev_cases
+
+ARTICLE = (SEEDS / SEED_ID).read_text(encoding="utf-8")
+ANSWERABLE = [c for c in dev_cases() if c["answers"]]
+UNANSWERABLE = [c for c in dev_cases() if not c["answers"]]
+
+
+def _norm(text: str) -> str:
+    return match_key(text).replace(" ", "")
+
+
+def _overlaps_evidence(case, citation) -> bool:
+    start = ARTICLE.find(case["evidence"])
+    assert start >= 0, "evidence must be verbatim article text"
+    end = start + len(case["evidence"])
+    overlap = min(end, citation.end) - max(start, citation.start)
+    return overlap >= 0.5 * min(end - start, citation.end - citation.start)
+
+
+@pytest.fixture(scope="module")
+def dev_answers(seed_settings):
+    return {c["id"]: answer(c["question"], settings=seed_settings) for c in dev_cases()}
+
+
+def test_citations_are_verbatim_spans_with_markers(dev_answers) -> None:
+    for a in dev_answers.values():
+        if a.abstained:
+            assert a.citations == []
+            continue
+        assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+        assert sorted(map(int, re.findall(r"\[(\d+)\]", a.text))) == [c.n for c in a.citations]
+        for c in a.citations:
+            assert c.doc_id == SEED_ID
+            assert c.quote == ARTICLE[c.start : c.end]
+            assert c.quote in a.text  # the answer says only what the document says
+
+
+def test_dev_citations_overlap_the_evidence(dev_answers) -> None:
+    found = [
+        c["id"]
+        for c in ANSWERABLE
+        if any(_overlaps_evidence(c, cit) for cit in dev_answers[c["id"]].citations)
+    ]
+    assert len(found) >= 13, f"evidence cited for {found}"
+
+
+def test_dev_answers_contain_a_gold_alias(dev_answers) -> None:
+    found = [
+        c["id"]
+        for c in ANSWERABLE
+        if any(_norm(alias) in _norm(dev_answers[c["id"]].text) for alias in c["answers"])
+    ]
+    assert len(found) >= 11, f"gold answer contained for {found}"
+
+
+def test_most_unanswerable_questions_abstain_with_a_reason(dev_answers) -> None:
+    abstained = [dev_answers[c["id"]] for c in UNANSWERABLE if dev_answers[c["id"]].abstained]
+    assert len(abstained) >= 3
+    assert all(a.reason and a.citations == [] for a in abstained)
+
+
+def test_search_returns_ranked_hits_from_the_index(seed_settings) -> None:
+    hits = search("GPLの下でライセンスされる", k=3, settings=seed_settings)
+    assert len(hits) == 3
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    assert "GPL" in hits[0].text
+    assert ARTICLE[hits[0].start : hits[0].end] == hits[0].text
+
+
+def test_follow_up_borrows_the_previous_question(seed_settings) -> None:
+    history = [{"role": "user", "content": "Xenの仮想化ドライバのライセンスは？"}]
+    a = answer("それはいつ？", history=history, settings=seed_settings)
+    assert "Xen" in a.searched_query and "それはいつ" in a.searched_query
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", "empty"), ("   \n\t", "empty"), ("\u200b\u200b", "empty"), ("あ" * 1001, "too long")],
+)
+def test_bad_questions_are_typed_errors(seed_settings, question: str, message: str) -> None:
+    with pytest.raises(InvalidQuestion, match=message):
+        answer(question, settings=seed_settings)
+
+
+def test_expanding_question_is_rejected_quickly(seed_settings) -> None:
+    with pytest.raises(InvalidQuestion, match="too long"):
+        answer("\ufdfa" * 1000, settings=seed_settings)  # 1,000 chars, 18,000 after NFKC
+    with pytest.raises(InvalidQuestion, match="too long"):
+        answer("x" * 100_000, settings=seed_settings)
