@@ -111,9 +111,8 @@ def status(
 
 def _settings(settings: Settings | None, **overrides: Any) -> Settings:
     base = settings or Settings.load()
-    paths = {k: Path(v) for k in ("index_dir", "docs_dir") if (v := overrides.pop(k)) is not None}
-    top_k = overrides.pop("k", None)
-    return base.replace(top_k=top_k, **paths)
+    paths = {k: Path(v) for k in ("index_dir", "docs_dir") if (v := overrides.get(k)) is not None}
+    return base.replace(top_k=overrides.get("k"), **paths)
 
 
 def _embedder(s: Settings) -> Embedder:
