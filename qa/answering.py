@@ -12,7 +12,7 @@ from .embedding import Embedder
 from .errors import InvalidQuestion
 from .lexical import BM25
 from .text import clean, match_key, sentence_spans, terms
-from .types import Answer, Citation, Hit
+from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"
 
@@ -81,7 +81,7 @@ def compose(
     question: str,
     searched: str,
     hits: list[Hit],
-    texts: Mapping[str, tuple[str, str]],
+    documents: Mapping[str, Document],
     lexical: BM25,
     embedder: Embedder,
     query_vector: np.ndarray,
@@ -90,7 +90,7 @@ def compose(
     min_term_coverage: float,
     min_dense_score: float,
 ) -> Answer:
-    """Answer from the hits; `texts` maps doc_id to (title, text)."""
+    """Answer from the hits, quoting the documents they come from."""
     passages = hits[:_PASSAGES]
     if not passages:
         return _abstain(question, searched, "nothing was retrieved")
@@ -107,12 +107,12 @@ def compose(
             f"and their similarity {dense:.2f} is below {min_dense_score:.2f}",
         )
     ranked = sorted(
-        _sentences(passages, texts, wanted, embedder, query_vector), key=_rank, reverse=True
+        _sentences(passages, documents, wanted, embedder, query_vector), key=_rank, reverse=True
     )
     best = ranked[0]
     chosen = [best] + [s for s in ranked[1:max_sentences] if _rank(s) >= 0.9 * _rank(best)]
     chosen.sort(key=lambda s: (s.hit.doc_id, s.start))
-    citations = [_cite(n, s, texts) for n, s in enumerate(chosen, start=1)]
+    citations = [_cite(n, s, documents[s.hit.doc_id]) for n, s in enumerate(chosen, start=1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return Answer(question, text, False, citations, searched_query=searched)
 
@@ -123,7 +123,7 @@ def _rank(s: _Sentence) -> float:
 
 def _sentences(
     passages: list[Hit],
-    texts: Mapping[str, tuple[str, str]],
+    documents: Mapping[str, Document],
     wanted: Mapping[str, float],
     embedder: Embedder,
     query_vector: np.ndarray,
@@ -133,7 +133,7 @@ def _sentences(
     for hit in passages:
         for a, b in sentence_spans(hit.text):
             spans.setdefault((hit.doc_id, hit.start + a, hit.start + b), hit)
-    quotes = [texts[doc][1][a:b] for doc, a, b in spans]
+    quotes = [documents[doc].text[a:b] for doc, a, b in spans]
     dense = embedder.encode_sentences(quotes) @ query_vector
     return [
         _Sentence(hit, a, b, _coverage(quote, wanted), float(score))
@@ -150,11 +150,10 @@ def _coverage(text: str, wanted: Mapping[str, float]) -> float:
     return sum(w for t, w in wanted.items() if t in present) / total
 
 
-def _cite(n: int, s: _Sentence, texts: Mapping[str, tuple[str, str]]) -> Citation:
-    title, text = texts[s.hit.doc_id]
-    return Citation(
-        n, s.hit.doc_id, title, s.start, s.end, text[s.start : s.end], s.hit.score, s.hit
-    )
+def _cite(n: int, s: _Sentence, doc: Document) -> Citation:
+    quote = doc.text[s.start : s.end]
+    page = doc.page_of(s.start)
+    return Citation(n, doc.doc_id, doc.title, s.start, s.end, quote, s.hit.score, s.hit, page)
 
 
 def _abstain(question: str, searched: str, reason: str) -> Answer:

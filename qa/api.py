@@ -48,12 +48,12 @@ def answer(
     searcher = _searcher(s, embedder)
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
-    texts = {d: (e.document.title, e.document.text) for d, e in searcher.index.documents.items()}
+    documents = {d: e.document for d, e in searcher.index.documents.items()}
     return compose(
         cleaned,
         searched,
         hits,
-        texts,
+        documents,
         searcher.lexical,
         embedder,
         vector,

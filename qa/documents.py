@@ -1,4 +1,4 @@
-"""Load the documents of a folder (.txt, .md) as Documents."""
+"""Load the documents of a folder (.txt, .md, .html, .pdf) as Documents."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentsNotFound
+from .formats import SUFFIXES, Unextractable, extract
 from .text import clean
 from .types import Document
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
 _TITLE_CHARS = 120
 
 
@@ -35,32 +35,32 @@ def load_corpus(folder: Path, max_bytes: int) -> Corpus:
         doc_id = path.relative_to(folder).as_posix()
         try:
             documents.append(load_document(path, doc_id, max_bytes))
-        except _Unreadable as exc:
+        except Unextractable as exc:
             log.warning("skipped %s: %s", doc_id, exc)
             skipped.append(f"{doc_id}: {exc}")
     if not documents:
         raise DocumentsNotFound(
-            f"no readable .txt or .md document in {folder}"
+            f"no readable document ({', '.join(SUFFIXES)}) in {folder}"
             + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
         )
     return Corpus(documents, skipped)
 
 
 def load_document(path: Path, doc_id: str, max_bytes: int) -> Document:
-    """Read one file as UTF-8 and clean it; raise _Unreadable with a reason otherwise."""
+    """Read and clean one file; raise Unextractable with the reason when it cannot be used."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise _Unreadable(f"larger than {max_bytes:,} bytes ({size:,})")
+            raise Unextractable(f"larger than {max_bytes:,} bytes ({size:,})")
         data = path.read_bytes()
-        text = clean(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise _Unreadable(f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise _Unreadable(exc.strerror or str(exc)) from None
+        raise Unextractable(exc.strerror or str(exc)) from None
+    extracted = extract(path.suffix.lower(), data)
+    text = clean(extracted.text)
     if not text.strip():
-        raise _Unreadable("empty")
-    return Document(doc_id, _title(text, path), text, hashlib.sha256(data).hexdigest())
+        raise Unextractable("no text")
+    title = clean(extracted.title or "").strip()[:_TITLE_CHARS] or _title(text, path)
+    return Document(doc_id, title, text, hashlib.sha256(data).hexdigest(), extracted.page_starts)
 
 
 def _document_paths(folder: Path) -> list[Path]:
@@ -79,7 +79,3 @@ def _title(text: str, path: Path) -> str:
         if line:
             return line[:_TITLE_CHARS]
     return path.name
-
-
-class _Unreadable(Exception):
-    """Internal: why a file could not be loaded (becomes a warning, not an error)."""

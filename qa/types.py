@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,11 @@ class Document:
     title: str
     text: str
     sha256: str  # of the file's bytes
+    page_starts: tuple[int, ...] = ()  # PDF: offset in `text` where each page begins
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page number of a character offset (None for formats without pages)."""
+        return bisect.bisect_right(self.page_starts, offset) or None
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Citation:
     quote: str
     score: float
     passage: Hit  # the retrieved chunk the quote was taken from, for context
+    page: int | None = None  # 1-based, for documents with pages (PDF)
 
 
 @dataclass(frozen=True)
