@@ -26,6 +26,10 @@ run: $(VENV)/.app ## set up, build the index from seeds/, start the chat on http
 	$(PY) app.py
 
 test: $(VENV)/.test ## set up with the test extra, then run the whole test suite
+	@# The browser tests drive Debian's chromium (playwright cannot download its own here)
+	@# and need a CJK font so Japanese renders in screenshots; CI runs as root.
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; fi
 	$(PY) -m pytest
 
 lint: $(VENV)/.test ## ruff check and format check

@@ -1,52 +1,224 @@
-"""The Gradio web chat: questions in, cited answers and their sources out."""
+"""The Gradio web chat: questions in, streamed cited answers and their sources out.
+
+Two tabs: the chat (answer on the left, sources on the right; stacked on narrow screens)
+and the documents (what is indexed, upload, rebuild). The only public API event is
+`answer` (question -> the structured answer as a dict); every other event is private.
+"""
 
 from __future__ import annotations
 
-import html
 import logging
+import shutil
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from . import api
+from . import ui_render as render
 from .config import Settings
-from .errors import QAError
-from .types import Answer
+from .errors import IndexNotFound, QAError
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = [
-    "講演したのは誰ですか？",
+MAX_UPLOAD_BYTES = 2_000_000  # per uploaded file; TODO: becomes Settings.max_upload_bytes
+UPLOAD_SUFFIXES = (".txt", ".md")
+STREAM_DELAY = 0.012  # seconds between streamed pieces: fast, but visibly streaming
+EXAMPLES = [  # questions the seed article answers
     "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？",
+    "マイクロソフトがLinux上での仮想化を認めないと言ったWindowsは何ですか？",
+    "サーバ統合はサーバの何を高めるのに有効ですか？",
     "Which versions of Windows does Microsoft refuse to allow to be virtualized on Linux?",
+    "Under which license will Novell's Xen virtualization drivers be released?",
 ]
-CSS = """
-.gradio-container { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo",
-  system-ui, sans-serif; }
-.source { border-left: 3px solid #6366f1; padding: .4em .8em; margin: .6em 0; line-height: 1.7; }
-.source mark { background: #fde68a; }
-.source .meta { color: #6b7280; font-size: .85em; }
-"""
+DOC_HEADERS = ["Title / 題名", "ID", "Chunks", "Indexed / 登録日時"]
+FONTS = ["Noto Sans CJK JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI",
+         "Meiryo", "system-ui", "sans-serif"]  # fmt: skip
+NO_INDEX = "まだ索引がありません。No index yet: click Rebuild index."
+HEADER = (
+    "<div class='kt-header'><span class='kt-logo'>kotae <span lang='ja'>答え</span></span>"
+    "<span class='kt-tagline'>資料に質問すると、引用と出典つきで答えます。"
+    " Ask your documents; every answer quotes and cites them.</span></div>"
+)
 
-Message = dict[str, str]
+_PROGRESS = gr.Progress(track_tqdm=True)  # Gradio injects the live tracker in its place
+Turn = dict[str, str]
+ChatUpdate = tuple[list[Turn], str, str, list[Turn]]
 
 
 def build_app(settings: Settings) -> gr.Blocks:
     """The chat page bound to one configuration."""
+    with gr.Blocks(title="kotae — 答え") as app:
+        gr.HTML(HEADER)
+        with gr.Tab("質問 / Chat", elem_id="kt-tab-chat"):
+            _chat_tab(settings)
+        with gr.Tab("資料 / Documents", elem_id="kt-tab-docs") as docs_tab:
+            status_box, table = _documents_tab(settings)
+        refresh = _documents_view_fn(settings)
+        app.load(refresh, None, [status_box, table], api_visibility="private")
+        docs_tab.select(refresh, None, [status_box, table], api_visibility="private")
+        _answer_endpoint(settings)
+    return app
 
-    def respond(question: str, history: list[Message]) -> Iterator[tuple[list[Message], str, str]]:
-        turns = [*history, {"role": "user", "content": question}]
-        try:
-            result = api.answer(question, history=history, settings=settings)
-        except QAError as exc:
-            yield [*turns, {"role": "assistant", "content": f"⚠️ {exc}"}], "", ""
+
+def _chat_tab(settings: Settings) -> None:
+    respond = _respond_fn(settings)
+    turns = gr.State([])
+    with gr.Row(equal_height=False, elem_id="kt-main"):
+        with gr.Column(scale=3, min_width=340):
+            chat = gr.Chatbot(
+                elem_id="kt-chat", show_label=False, height=520, feedback_options=None,
+                buttons=["copy"], placeholder=render.CHAT_PLACEHOLDER,
+            )  # fmt: skip
+            with gr.Row(elem_id="kt-ask-row"):
+                question = gr.Textbox(
+                    placeholder="質問を入力 / Ask a question", show_label=False, scale=5,
+                    max_lines=4, elem_id="kt-question", autofocus=True, container=False,
+                )  # fmt: skip
+                ask = gr.Button("質問する / Ask", variant="primary", scale=1, min_width=110)
+        with gr.Column(scale=2, min_width=300, elem_id="kt-sources-col"):
+            gr.HTML("<h3 class='kt-h'>出典 / Sources</h3>")
+            sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="kt-sources")
+    examples = gr.Examples(EXAMPLES, inputs=question, label="例 / Examples")
+    new_chat = gr.Button("新しい会話 / New chat", size="sm", elem_id="kt-new")
+    io = {"inputs": [question, chat, turns], "outputs": [chat, question, sources, turns]}
+    for event in (question.submit, ask.click):
+        # always_last: a question sent while an answer streams is asked next, not dropped.
+        event(respond, **io, api_visibility="private", trigger_mode="always_last")
+    examples.load_input_event.then(respond, **io, api_visibility="private")
+    reset = lambda: ([], "", render.SOURCES_PLACEHOLDER, [])  # noqa: E731
+    new_chat.click(reset, None, [chat, question, sources, turns], api_visibility="private")
+    chat.clear(reset, None, [chat, question, sources, turns], api_visibility="private")
+
+
+def _respond_fn(settings: Settings) -> Any:
+    def respond(question: str, chat: list[Any], turns: list[Turn]) -> Iterator[ChatUpdate]:
+        shown = [_plain(m) for m in chat]
+        if not (question or "").strip():
+            msg = render.error_message("質問を入力してください。 Please type a question.")
+            yield _reply(shown, msg), "", render.SOURCES_PLACEHOLDER, turns
             return
-        shown = ""
-        for piece in _pieces(result.text):
-            shown += piece
-            yield [*turns, {"role": "assistant", "content": shown}], "", ""
-        yield [*turns, {"role": "assistant", "content": result.text}], "", _sources_html(result)
+        shown.append({"role": "user", "content": render.escape_text(question)})
+        yield shown, "", render.SEARCHING, turns
+        try:
+            result = api.answer(question, history=turns, settings=settings)
+        except Exception as exc:  # the UI boundary: show a message, keep serving
+            msg = render.error_message(_friendly(exc))
+            yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
+            return
+        text = ""
+        for piece in render.answer_pieces(result):
+            text += piece
+            yield _reply(shown, text), "", render.SEARCHING, turns
+            time.sleep(STREAM_DELAY)
+        done = [*turns, {"role": "user", "content": question}]
+        done.append({"role": "assistant", "content": result.text})
+        yield _reply(shown, text), "", render.sources_html(result), done
+
+    return respond
+
+
+def _reply(shown: list[Turn], content: str) -> list[Turn]:
+    return [*shown, {"role": "assistant", "content": content}]
+
+
+def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=340):
+            gr.HTML("<h3 class='kt-h'>索引済みの資料 / Indexed documents</h3>")
+            table = gr.Dataframe(
+                headers=DOC_HEADERS, datatype=["str", "str", "number", "str"],
+                interactive=False, wrap=True, elem_id="kt-docs",
+                column_widths=["40%", "30%", "10%", "20%"],
+            )  # fmt: skip
+        with gr.Column(scale=2, min_width=300):
+            gr.HTML("<h3 class='kt-h'>索引の状態 / Index status</h3>")
+            status_box = gr.HTML(elem_id="kt-status")
+            limit = _upload_limit(settings) // 1000
+            upload = gr.File(
+                file_count="multiple", elem_id="kt-upload",
+                label=f"追加 / Add .txt or .md files (≤ {limit:,} kB each)",
+            )  # fmt: skip
+            full = gr.Checkbox(label="Re-embed everything (full rebuild)", value=False)
+            rebuild = gr.Button(
+                "索引を再構築 / Rebuild index", variant="primary", elem_id="kt-rebuild"
+            )
+            notice = gr.HTML(elem_id="kt-notice")
+    add, build = _upload_fn(settings), _rebuild_fn(settings)
+    outputs = [notice, status_box, table]
+    added = upload.upload(add, upload, [notice, upload], api_visibility="private")
+    added.then(build, [full, notice], outputs, api_visibility="private")
+    rebuild.click(build, [full, notice], outputs, api_visibility="private")
+    return status_box, table
+
+
+def _documents_view_fn(settings: Settings) -> Any:
+    def view() -> tuple[str, list[list[str | int]]]:
+        try:
+            status = api.status(settings=settings)
+        except IndexNotFound:
+            return render.notice_html(NO_INDEX), []
+        except Exception as exc:
+            return render.notice_html(_friendly(exc), "error"), []
+        return render.status_html(status), render.document_rows(status)
+
+    return view
+
+
+def _upload_fn(settings: Settings) -> Any:
+    def add(paths: list[str] | None) -> tuple[str, None]:
+        results = [_add_document(Path(p), settings) for p in paths or []]
+        return render.notices_html(results), None
+
+    return add
+
+
+def _add_document(source: Path, settings: Settings) -> tuple[str, str]:
+    """Copy one uploaded file into the docs folder; (kind, message) says what happened."""
+    name = source.name
+    if source.suffix.lower() not in UPLOAD_SUFFIXES or name.startswith("."):
+        return "error", f"{name}: only .txt and .md files can be added."
+    limit = _upload_limit(settings)
+    if source.stat().st_size > limit:
+        return "error", f"{name}: too large (the limit is {limit // 1000:,} kB)."
+    try:
+        source.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return "error", f"{name}: not UTF-8 text."
+    settings.docs_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.docs_dir / name
+    verb = "replaced" if target.exists() else "added"
+    shutil.copyfile(source, target)
+    return "ok", f"{name}: {verb}."
+
+
+def _rebuild_fn(settings: Settings) -> Any:
+    def build(
+        full: bool, previous: str, progress: gr.Progress = _PROGRESS
+    ) -> tuple[str, str, list[list[str | int]]]:
+        progress(0, desc="Indexing…")
+        try:
+            stats = api.build_index(full=full, settings=settings, progress=True)
+        except Exception as exc:
+            message = render.notice_html(_friendly(exc), "error")
+        else:
+            done = (
+                f"Index updated: {stats.added} added, {stats.updated} updated, "
+                f"{stats.removed} removed, {stats.unchanged} unchanged; "
+                f"{stats.chunks_embedded} chunks embedded."
+            )
+            skipped = [("error", f"Skipped {s}") for s in stats.skipped]
+            message = render.notices_html([("ok", done), *skipped])
+        return (previous or "") + message, *_documents_view_fn(settings)()
+
+    return build
+
+
+def _answer_endpoint(settings: Settings) -> None:
+    """The public `answer` API event: a hidden textbox in, the structured answer out."""
 
     def answer_endpoint(question: str) -> dict[str, Any]:
         try:
@@ -54,18 +226,8 @@ def build_app(settings: Settings) -> gr.Blocks:
         except QAError as exc:
             return {"error": str(exc)}
 
-    with gr.Blocks(title="kotae — 答え") as app:
-        gr.Markdown("## kotae 答え\nAsk the documents; every answer quotes and cites them.")
-        chat = gr.Chatbot(label="Chat", height=420)
-        sources = gr.HTML(label="Sources")
-        question = gr.Textbox(placeholder="質問を入力 / Ask a question", show_label=False)
-        gr.Examples(EXAMPLES, inputs=question)
-        question.submit(
-            respond, [question, chat], [chat, question, sources], api_visibility="private"
-        )
-        hidden_in, hidden_out = gr.Textbox(visible=False), gr.JSON(visible=False)
-        hidden_in.change(answer_endpoint, hidden_in, hidden_out, api_name="answer")
-    return app
+    hidden_in, hidden_out = gr.Textbox(visible=False), gr.JSON(visible=False)
+    hidden_in.change(answer_endpoint, hidden_in, hidden_out, api_name="answer")
 
 
 def start(settings: Settings) -> gr.Blocks:
@@ -77,8 +239,12 @@ def start(settings: Settings) -> gr.Blocks:
         share=False,
         show_error=False,
         prevent_thread_lock=True,
-        css=CSS,
+        max_file_size=_upload_limit(settings),
+        footer_links=["api"],
+        theme=gr.themes.Soft(primary_hue="indigo", font=FONTS),
+        css=render.CSS,
     )
+    threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
     return app
 
 
@@ -87,23 +253,31 @@ def launch(settings: Settings) -> None:
     start(settings).block_thread()
 
 
-def _pieces(text: str, size: int = 12) -> Iterator[str]:
-    """Stream a finished answer in small pieces, as a reader expects from a chat."""
-    for i in range(0, len(text), size):
-        yield text[i : i + size]
+def _warm_up(settings: Settings) -> None:
+    """Load the model and index in the background so the first question is quick."""
+    try:
+        api.search("warm up", settings=settings)
+    except Exception as exc:  # the chat will show the same problem when asked
+        log.warning("warm-up failed: %s", exc)
 
 
-def _sources_html(result: Answer) -> str:
-    if result.abstained:
-        return f"<p class='meta'>No sources: {html.escape(result.reason)}</p>"
-    parts = []
-    for c in result.citations:
-        passage = c.passage
-        before = passage.text[: max(0, c.start - passage.start)]
-        after = passage.text[max(0, c.end - passage.start) :]
-        parts.append(
-            f"<div class='source'><b>[{c.n}]</b> {html.escape(c.title)} "
-            f"<span class='meta'>{html.escape(c.doc_id)} · score {c.score:.2f}</span><br>"
-            f"{html.escape(before)}<mark>{html.escape(c.quote)}</mark>{html.escape(after)}</div>"
-        )
-    return "".join(parts)
+def _upload_limit(settings: Settings) -> int:
+    return min(MAX_UPLOAD_BYTES, settings.max_document_bytes)
+
+
+def _friendly(exc: Exception) -> str:
+    """The message a person sees for an error; unexpected ones are logged in full."""
+    if isinstance(exc, QAError):
+        return str(exc)
+    log.exception("unexpected error in the web chat")
+    return "Something went wrong on the server (details are in its log). Please try again."
+
+
+def _plain(message: Any) -> Turn:
+    """A chat message as {role, content}: Gradio may hand content back as a list of parts."""
+    if not isinstance(message, dict):
+        message = {"role": getattr(message, "role", "user"), "content": message.content}
+    content = message.get("content", "")
+    if isinstance(content, list):
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return {"role": str(message.get("role", "user")), "content": str(content)}

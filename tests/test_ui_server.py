@@ -41,3 +41,18 @@ def test_only_the_answer_endpoint_is_public(server) -> None:
     api = Client(server.local_url, verbose=False).view_api(print_info=False, return_format="dict")
     assert list(api["named_endpoints"]) == ["/answer"]
     assert api["unnamed_endpoints"] == {}
+
+
+def test_greeting_is_an_abstention_with_no_citations(server) -> None:
+    result = Client(server.local_url, verbose=False).predict("こんにちは", api_name="/answer")
+    assert result["abstained"] is True
+    assert result["citations"] == []
+
+
+def test_citations_are_plain_dicts_with_spans(server) -> None:
+    question = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
+    result = Client(server.local_url, verbose=False).predict(question, api_name="/answer")
+    c = result["citations"][0]
+    assert set(c) == {"n", "doc_id", "title", "start", "end", "quote", "score"}
+    assert c["end"] - c["start"] == len(c["quote"])
+    assert "GPL" in c["quote"]
