@@ -1,6 +1,14 @@
 """kotae: answers from your documents, quoted and cited, offline."""
 
-from .api import IndexStatus, answer, build_index, search, status
+from .api import (
+    IndexStatus,
+    add_documents,
+    answer,
+    build_index,
+    remove_documents,
+    search,
+    status,
+)
 from .config import Settings
 from .types import Answer, BuildStats, Citation, Hit
 
@@ -11,8 +19,10 @@ __all__ = [
     "Hit",
     "IndexStatus",
     "Settings",
+    "add_documents",
     "answer",
     "build_index",
+    "remove_documents",
     "search",
     "status",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from . import build as _build
 from .answering import Turn, check_question, compose, search_query
 from .config import Settings
+from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
 from .index import Index, IndexedDocument, current_generation, load_index
@@ -90,6 +91,28 @@ def build_index(
     """Index new and changed documents of the docs folder (everything with full=True)."""
     s = _settings(settings, index_dir=index_dir, docs_dir=docs_dir)
     return _build.build_index(s, _embedder(s), full=full, progress=progress)
+
+
+def add_documents(
+    paths: Sequence[Path | str],
+    *,
+    replace: bool = False,
+    progress: bool = True,
+    settings: Settings | None = None,
+) -> BuildStats:
+    """Copy files into the docs folder and index them."""
+    s = settings or Settings.load()
+    add_files(s.docs_dir, [Path(p) for p in paths], replace, s.max_document_bytes)
+    return build_index(progress=progress, settings=s)
+
+
+def remove_documents(
+    doc_ids: Sequence[str], *, progress: bool = True, settings: Settings | None = None
+) -> BuildStats:
+    """Delete documents from the docs folder and from the index."""
+    s = settings or Settings.load()
+    remove_files(s.docs_dir, list(doc_ids))
+    return build_index(progress=progress, settings=s)
 
 
 def status(

@@ -4,6 +4,7 @@ QAError
 ├── InvalidSetting       a setting (env var or flag) has an unusable value
 ├── InvalidQuestion      empty, too long, or otherwise unusable question
 ├── DocumentsNotFound    the docs folder is missing or holds no readable document
+├── InvalidDocument      a file cannot be added to, or removed from, the docs folder
 ├── ModelUnavailable     the embedding model cannot be loaded
 ├── IndexProblem         base of index problems
 │   ├── IndexNotFound        nothing has been built yet
@@ -29,6 +30,10 @@ class InvalidQuestion(QAError):
 
 class DocumentsNotFound(QAError):
     """The docs folder is missing or contains no readable document."""
+
+
+class InvalidDocument(QAError):
+    """A file cannot be added to, or removed from, the docs folder."""
 
 
 class ModelUnavailable(QAError):

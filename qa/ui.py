@@ -8,11 +8,9 @@ and the documents (what is indexed, upload, rebuild). The only public API event 
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -21,11 +19,10 @@ from . import api
 from . import ui_render as render
 from .config import Settings
 from .errors import IndexNotFound, QAError
+from .formats import SUFFIXES
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 2_000_000  # per uploaded file; TODO: becomes Settings.max_upload_bytes
-UPLOAD_SUFFIXES = (".txt", ".md")
 STREAM_DELAY = 0.012  # seconds between streamed pieces: fast, but visibly streaming
 EXAMPLES = [  # questions the seed article answers
     "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？",
@@ -137,21 +134,20 @@ def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
         with gr.Column(scale=2, min_width=300):
             gr.HTML("<h3 class='kt-h'>索引の状態 / Index status</h3>")
             status_box = gr.HTML(elem_id="kt-status")
-            limit = _upload_limit(settings) // 1000
+            limit = settings.max_upload_bytes // 1000
             upload = gr.File(
-                file_count="multiple", elem_id="kt-upload",
-                label=f"追加 / Add .txt or .md files (≤ {limit:,} kB each)",
+                file_count="multiple", elem_id="kt-upload", file_types=list(SUFFIXES),
+                label=f"追加 / Add {', '.join(SUFFIXES)} files (≤ {limit:,} kB each)",
             )  # fmt: skip
             full = gr.Checkbox(label="Re-embed everything (full rebuild)", value=False)
             rebuild = gr.Button(
                 "索引を再構築 / Rebuild index", variant="primary", elem_id="kt-rebuild"
             )
             notice = gr.HTML(elem_id="kt-notice")
-    add, build = _upload_fn(settings), _rebuild_fn(settings)
-    outputs = [notice, status_box, table]
-    added = upload.upload(add, upload, [notice, upload], api_visibility="private")
-    added.then(build, [full, notice], outputs, api_visibility="private")
-    rebuild.click(build, [full, notice], outputs, api_visibility="private")
+    build = _index_fn(settings)
+    outputs = [notice, upload, status_box, table]
+    upload.upload(build, [full, upload], outputs, api_visibility="private")
+    rebuild.click(build, [full], outputs, api_visibility="private")
     return status_box, table
 
 
@@ -168,40 +164,17 @@ def _documents_view_fn(settings: Settings) -> Any:
     return view
 
 
-def _upload_fn(settings: Settings) -> Any:
-    def add(paths: list[str] | None) -> tuple[str, None]:
-        results = [_add_document(Path(p), settings) for p in paths or []]
-        return render.notices_html(results), None
-
-    return add
-
-
-def _add_document(source: Path, settings: Settings) -> tuple[str, str]:
-    """Copy one uploaded file into the docs folder; (kind, message) says what happened."""
-    name = source.name
-    if source.suffix.lower() not in UPLOAD_SUFFIXES or name.startswith("."):
-        return "error", f"{name}: only .txt and .md files can be added."
-    limit = _upload_limit(settings)
-    if source.stat().st_size > limit:
-        return "error", f"{name}: too large (the limit is {limit // 1000:,} kB)."
-    try:
-        source.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return "error", f"{name}: not UTF-8 text."
-    settings.docs_dir.mkdir(parents=True, exist_ok=True)
-    target = settings.docs_dir / name
-    verb = "replaced" if target.exists() else "added"
-    shutil.copyfile(source, target)
-    return "ok", f"{name}: {verb}."
-
-
-def _rebuild_fn(settings: Settings) -> Any:
+def _index_fn(settings: Settings) -> Any:
     def build(
-        full: bool, previous: str, progress: gr.Progress = _PROGRESS
-    ) -> tuple[str, str, list[list[str | int]]]:
+        full: bool, uploads: list[str] | None = None, progress: gr.Progress = _PROGRESS
+    ) -> tuple[str, None, str, list[list[str | int]]]:
+        """Add the uploaded files (replacing same-named ones) or rebuild; then show the index."""
         progress(0, desc="Indexing…")
         try:
-            stats = api.build_index(full=full, settings=settings, progress=True)
+            if uploads:
+                stats = api.add_documents(uploads, replace=True, settings=settings)
+            else:
+                stats = api.build_index(full=full, settings=settings, progress=True)
         except Exception as exc:
             message = render.notice_html(_friendly(exc), "error")
         else:
@@ -212,7 +185,7 @@ def _rebuild_fn(settings: Settings) -> Any:
             )
             skipped = [("error", f"Skipped {s}") for s in stats.skipped]
             message = render.notices_html([("ok", done), *skipped])
-        return (previous or "") + message, *_documents_view_fn(settings)()
+        return message, None, *_documents_view_fn(settings)()
 
     return build
 
@@ -239,7 +212,7 @@ def start(settings: Settings) -> gr.Blocks:
         share=False,
         show_error=False,
         prevent_thread_lock=True,
-        max_file_size=_upload_limit(settings),
+        max_file_size=settings.max_upload_bytes,
         footer_links=["api"],
         theme=gr.themes.Soft(primary_hue="indigo", font=FONTS),
         css=render.CSS,
@@ -259,10 +232,6 @@ def _warm_up(settings: Settings) -> None:
         api.search("warm up", settings=settings)
     except Exception as exc:  # the chat will show the same problem when asked
         log.warning("warm-up failed: %s", exc)
-
-
-def _upload_limit(settings: Settings) -> int:
-    return min(MAX_UPLOAD_BYTES, settings.max_document_bytes)
 
 
 def _friendly(exc: Exception) -> str:

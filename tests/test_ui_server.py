@@ -53,6 +53,6 @@ def test_citations_are_plain_dicts_with_spans(server) -> None:
     question = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
     result = Client(server.local_url, verbose=False).predict(question, api_name="/answer")
     c = result["citations"][0]
-    assert set(c) == {"n", "doc_id", "title", "start", "end", "quote", "score"}
+    assert set(c) == {"n", "doc_id", "title", "start", "end", "quote", "score", "page"}
     assert c["end"] - c["start"] == len(c["quote"])
     assert "GPL" in c["quote"]
