@@ -33,7 +33,8 @@ class Settings:
     chunk_overlap: int = 80
     batch_size: int = 32
     top_k: int = 5
-    # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine).
+    # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine); 0.3-0.35
+    # is best on JSQuAD valid (R@1 0.906 vs 0.801 dense, 0.893 lexical; benchmarks/README.md).
     lexical_weight: float = 0.3
     # A question is answered only if one of the best passages covers this share of its key
     # terms (idf-weighted) or has at least this dense similarity.
@@ -42,6 +43,7 @@ class Settings:
     answer_sentences: int = 3  # at most; the runners-up must score within 10% of the best
     max_question_chars: int = 1000
     max_document_bytes: int = 20_000_000
+    max_upload_bytes: int = 2_000_000  # per file uploaded through the web chat
     build_lock_timeout: float = 600.0  # seconds a build waits for another one to finish
     host: str = "127.0.0.1"
     port: int = 7860
