@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +38,38 @@ def build_index(
     settings: Settings, embedder: Embedder, full: bool = False, progress: bool = True
 ) -> BuildStats:
     """Bring the index in line with the docs folder; a no-op when nothing changed."""
-    corpus = load_corpus(settings.docs_dir, settings.max_document_bytes)
+    with _writer_lock(settings):
+        corpus = load_corpus(settings.docs_dir, settings.max_document_bytes)
+        previous = None if full else _reusable(settings, embedder)
+        plan = _plan(corpus.documents, previous, settings, embedder)
+        kept = {d.doc_id for d in corpus.documents}
+        removed = (
+            [d for d in previous.documents.values() if d.document.doc_id not in kept]
+            if previous
+            else []
+        )
+        if previous and not (plan.added or plan.updated or removed):
+            generation = previous.generation
+        else:
+            generation = _write(settings, embedder, plan, progress)
+    return BuildStats(
+        added=plan.added,
+        updated=plan.updated,
+        removed=len(removed),
+        unchanged=plan.unchanged,
+        chunks_total=len(plan.chunks),
+        chunks_embedded=len(plan.to_embed),
+        chunks_removed=len(previous.chunks) - (len(plan.chunks) - len(plan.to_embed))
+        if previous
+        else 0,
+        skipped=corpus.skipped,
+        generation=generation,
+    )
+
+
+@contextmanager
+def _writer_lock(settings: Settings) -> Iterator[None]:
+    """Only one build writes to an index folder; others wait, then give up with IndexBusy."""
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(settings.index_dir / ".lock", timeout=settings.build_lock_timeout)
     try:
@@ -47,27 +80,9 @@ def build_index(
             "try again when it has finished"
         ) from None
     try:
-        previous = None if full else _reusable(settings, embedder)
-        plan = _plan(corpus.documents, previous, settings, embedder)
-        removed = (
-            len(previous.documents.keys() - {d.doc_id for d in corpus.documents}) if previous else 0
-        )
-        if previous and not (plan.added or plan.updated or removed):
-            generation = previous.generation
-        else:
-            generation = _write(settings, embedder, plan, progress)
+        yield
     finally:
         lock.release()
-    return BuildStats(
-        added=plan.added,
-        updated=plan.updated,
-        removed=removed,
-        unchanged=plan.unchanged,
-        chunks_total=len(plan.chunks),
-        chunks_embedded=len(plan.to_embed),
-        skipped=corpus.skipped,
-        generation=generation,
-    )
 
 
 def _reusable(settings: Settings, embedder: Embedder) -> Index | None:

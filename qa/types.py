@@ -89,7 +89,8 @@ class BuildStats:
     updated: int
     removed: int
     unchanged: int
-    chunks_total: int
-    chunks_embedded: int
+    chunks_total: int  # in the new index
+    chunks_embedded: int  # sent to the model; the rest reuse stored vectors
+    chunks_removed: int  # of the previous index, gone with removed or changed documents
     skipped: list[str]  # "path: reason" for files that could not be loaded
     generation: str

@@ -121,3 +121,26 @@ def test_no_pickle_anywhere_in_the_index(settings) -> None:
     for path in Path(settings.index_dir).rglob("*"):
         if path.is_file():
             assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker
+
+
+def test_changed_chunk_settings_re_embed_everything_and_say_so(settings, caplog) -> None:
+    first = build_index(settings=settings, progress=False)
+    with caplog.at_level(logging.WARNING):
+        stats = build_index(settings=settings.replace(chunk_size=200), progress=False)
+    assert "chunk settings changed" in caplog.text
+    assert stats.chunks_embedded == stats.chunks_total > first.chunks_total
+    manifest = load_index(settings.index_dir).manifest
+    assert manifest["chunking"]["chunk_size"] == 200
+
+
+def test_removed_chunks_are_counted(settings) -> None:
+    (settings.docs_dir / "extra.md").write_text(
+        "# 追加\n" + "追加の文です。" * 100, encoding="utf-8"
+    )
+    first = build_index(settings=settings, progress=False)
+    extra_chunks = first.chunks_total - sum(
+        1 for c in load_index(settings.index_dir).chunks if c.doc_id == SEED_ID
+    )
+    (settings.docs_dir / "extra.md").unlink()
+    stats = build_index(settings=settings, progress=False)
+    assert (stats.removed, stats.chunks_removed, stats.chunks_embedded) == (1, extra_chunks, 0)
