@@ -67,6 +67,23 @@ def _status(args: argparse.Namespace, s: Settings) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace, s: Settings) -> int:
+    from .evaluation import QAReport, SquadReport, evaluate_qa, evaluate_squad
+
+    report: SquadReport | QAReport
+    if args.squad:
+        workdir = args.workdir or s.cache_dir / "eval" / args.squad.stem
+        progress = sys.stderr.isatty()
+        report = evaluate_squad(
+            args.squad, limit=args.limit, workdir=workdir, settings=s, progress=progress
+        )
+    else:
+        report = evaluate_qa(args.qa, limit=args.limit, settings=s)
+    out = report.to_dict()
+    print(json.dumps(out, ensure_ascii=False, indent=2) if args.json else report.summary())
+    return 0
+
+
 def _serve(args: argparse.Namespace, s: Settings) -> int:
     from .ui import launch
 
@@ -98,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
 
     status = command("status", "documents, model and staleness of the index")
     status.set_defaults(command=_status)
+
+    evaluate = command("eval", "retrieval metrics on SQuAD-format data, answer metrics on QA JSONL")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON to index")
+    source.add_argument("--qa", type=Path, metavar="FILE", help="QA JSONL to answer from the docs")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="first N paragraphs or QA cases")
+    evaluate.add_argument(
+        "--workdir", type=Path, metavar="DIR", help="--squad documents and index (default in cache)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.set_defaults(command=_eval)
 
     serve = command("serve", "start the web chat (same as python app.py)")
     serve.add_argument("--host", help="interface to bind (env QA_HOST, default 127.0.0.1)")

