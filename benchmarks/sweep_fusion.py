@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qa.answering import check_question
 from qa.build import build_index
 from qa.config import Settings
 from qa.embedding import load_embedder
 from qa.evaluation import SEARCH_DEPTH, RankMetrics, document_rank, load_squad, write_paragraphs
 from qa.index import load_index
 from qa.lexical import BM25, K1, B
+from qa.questions import check_question
 from qa.search import Searcher, fuse, top_k
 
 JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"

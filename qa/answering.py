@@ -1,144 +1,154 @@
-"""Extractive answers: the best sentences of the retrieved passages, quoted verbatim and cited."""
+"""Extractive answers: the shortest quoted span that answers, cited; or an honest abstention."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from .config import Settings
 from .embedding import Embedder
-from .errors import InvalidQuestion
 from .lexical import BM25
-from .text import clean, match_key, sentence_spans, terms
+from .questions import content_terms
+from .text import sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"
+CROSS_LINGUAL_NOTE = "(quoted from the Japanese original)"
 
-Turn = str | Mapping[str, str]
-
-_HIRAGANA = re.compile("[\u3040-\u309f]")
-_QUESTION_WORDS = re.compile("[何誰]")
-_STOPWORDS = frozenset(
-    (
-        "a an the of to in on at for by with from and or is are was were be been do does "
-        "did what which who whom whose when where why how that this these those it its as "
-        "about into than"
-    ).split()
-)
 _PASSAGES = 3  # sentences are drawn from the best few passages only
+_CLAUSE_END = re.compile(r"[、，,]\s*")
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class Retrieved:
+    """What retrieval hands to answering for one question."""
+
+    hits: list[Hit]
+    documents: Mapping[str, Document]
+    lexical: BM25
+    query_vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Span:
     hit: Hit
     start: int  # in the document
     end: int
     coverage: float  # idf-weighted share of the question's content terms found in it
     dense: float  # cosine with the question
 
-
-def check_question(question: object, max_chars: int) -> str:
-    """The cleaned question, or InvalidQuestion if it is empty, too long or not text."""
-    if not isinstance(question, str):
-        raise InvalidQuestion("the question must be text")
-    # Reject absurd input before normalising it (NFKC can expand a character 18-fold).
-    if len(question) > 4 * max_chars:
-        raise InvalidQuestion(f"the question is too long (over {max_chars:,} characters)")
-    cleaned = clean(question).strip()
-    if not match_key(cleaned).strip():
-        raise InvalidQuestion("the question is empty")
-    if len(cleaned) > max_chars or len(match_key(cleaned)) > max_chars:
-        raise InvalidQuestion(f"the question is too long (over {max_chars:,} characters)")
-    return cleaned
-
-
-def search_query(question: str, history: Sequence[Turn] | None) -> str:
-    """What to retrieve with: a follow-up without content terms borrows the last question's."""
-    previous = [_user_text(t) for t in history or [] if _user_text(t)]
-    if previous and len(content_terms(question)) < 2:
-        return f"{previous[-1]} {question}"
-    return question
-
-
-def content_terms(text: str) -> set[str]:
-    """Terms that carry meaning: kanji/katakana bigrams and words that are not stop words.
-
-    Example: "講演したのは誰ですか？" -> {"講演"}
-    """
-    return {
-        t
-        for t in terms(text)
-        if len(t) >= 2
-        and not _HIRAGANA.search(t)
-        and not _QUESTION_WORDS.search(t)
-        and t not in _STOPWORDS
-    }
+    @property
+    def rank(self) -> float:
+        return self.coverage + 2.0 * self.dense + 0.05 * self.hit.score
 
 
 def compose(
-    question: str,
-    searched: str,
-    hits: list[Hit],
-    documents: Mapping[str, Document],
-    lexical: BM25,
-    embedder: Embedder,
-    query_vector: np.ndarray,
-    *,
-    max_sentences: int,
-    min_term_coverage: float,
-    min_dense_score: float,
+    question: str, searched: str, found: Retrieved, embedder: Embedder, settings: Settings
 ) -> Answer:
-    """Answer from the hits, quoting the documents they come from."""
-    passages = hits[:_PASSAGES]
-    if not passages:
-        return _abstain(question, searched, "nothing was retrieved")
-    wanted = {t: lexical.idf(t) for t in content_terms(searched)}
-    coverage = max(_coverage(h.text, wanted) for h in passages)
-    dense = max(h.dense for h in passages)
-    # Abstain only when neither signal vouches for the passages: lexical coverage carries
-    # same-language questions, dense similarity carries cross-lingual ones.
-    if coverage < min_term_coverage and dense < min_dense_score:
-        return _abstain(
-            question,
-            searched,
-            f"the best passages cover {coverage:.0%} of the question's key terms "
-            f"and their similarity {dense:.2f} is below {min_dense_score:.2f}",
-        )
-    ranked = sorted(
-        _sentences(passages, documents, wanted, embedder, query_vector), key=_rank, reverse=True
-    )
-    best = ranked[0]
-    chosen = [best] + [s for s in ranked[1:max_sentences] if _rank(s) >= 0.9 * _rank(best)]
-    chosen.sort(key=lambda s: (s.hit.doc_id, s.start))
-    citations = [_cite(n, s, documents[s.hit.doc_id]) for n, s in enumerate(chosen, start=1)]
+    """Answer from the retrieved passages: lead with the best short span, maybe one more."""
+    passages = found.hits[:_PASSAGES]
+    wanted = {t: found.lexical.idf(t) for t in content_terms(searched)}
+    reason = _abstention_reason(passages, wanted, settings)
+    if reason:
+        return Answer(question, ABSTAIN_TEXT, True, [], searched_query=searched, reason=reason)
+    sentences = sorted(_sentences(passages, found, wanted, embedder), key=lambda s: -s.rank)
+    best = sentences[0]
+    chosen = [_shorten(best, found, wanted, embedder, settings.lead_max_chars)]
+    for other in sentences[1:]:
+        if len(chosen) == settings.answer_sentences or other.rank < 0.9 * best.rank:
+            break  # support only with sentences nearly as good as the lead
+        if not any(_overlap(other, c) for c in [best, *chosen]):
+            chosen.append(other)
+    citations = [_cite(n, s, found.documents[s.hit.doc_id]) for n, s in enumerate(chosen, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    if not _CJK.search(question) and any(_CJK.search(c.quote) for c in citations):
+        text = f"{text} {CROSS_LINGUAL_NOTE}"
     return Answer(question, text, False, citations, searched_query=searched)
 
 
-def _rank(s: _Sentence) -> float:
-    return s.coverage + 2.0 * s.dense + 0.05 * s.hit.score
+def _abstention_reason(passages: list[Hit], wanted: Mapping[str, float], settings: Settings) -> str:
+    """Why the passages do not answer, or "" when they might.
+
+    Lexical coverage of the question's key terms vouches for same-language questions,
+    dense similarity for cross-lingual ones; abstain when neither does.
+    """
+    if not passages:
+        return "nothing was retrieved"
+    coverage = max(_coverage(h.text, wanted) for h in passages)
+    dense = max(h.dense for h in passages)
+    if coverage >= settings.min_term_coverage or dense >= settings.min_dense_score:
+        return ""
+    return (
+        f"the best passages hold {coverage:.0%} of the question's key terms "
+        f"(needed {settings.min_term_coverage:.0%}) and their similarity {dense:.2f} "
+        f"is below {settings.min_dense_score:.2f}"
+    )
 
 
 def _sentences(
-    passages: list[Hit],
-    documents: Mapping[str, Document],
-    wanted: Mapping[str, float],
-    embedder: Embedder,
-    query_vector: np.ndarray,
-) -> list[_Sentence]:
+    passages: list[Hit], found: Retrieved, wanted: Mapping[str, float], embedder: Embedder
+) -> list[_Span]:
     """Every sentence of the passages, scored against the question (overlaps counted once)."""
-    spans: dict[tuple[str, int, int], Hit] = {}
+    spans: dict[tuple[int, int], Hit] = {}
     for hit in passages:
         for a, b in sentence_spans(hit.text):
-            spans.setdefault((hit.doc_id, hit.start + a, hit.start + b), hit)
-    quotes = [documents[doc].text[a:b] for doc, a, b in spans]
-    dense = embedder.encode_sentences(quotes) @ query_vector
-    return [
-        _Sentence(hit, a, b, _coverage(quote, wanted), float(score))
-        for ((_, a, b), hit), quote, score in zip(spans.items(), quotes, dense, strict=True)
+            spans.setdefault((hit.start + a, hit.start + b), hit)
+    return _scored([(hit, a, b) for (a, b), hit in spans.items()], found, wanted, embedder)
+
+
+def _shorten(
+    sentence: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder, limit: int
+) -> _Span:
+    """A long sentence gives way to its best run of one to three clauses."""
+    if sentence.end - sentence.start <= limit:
+        return sentence
+    text = found.documents[sentence.hit.doc_id].text
+    cuts = [sentence.start] + [
+        m.end() for m in _CLAUSE_END.finditer(text, sentence.start, sentence.end)
     ]
+    cuts = sorted({c for c in cuts if c < sentence.end} | {sentence.end})
+    windows = [
+        (sentence.hit, cuts[i], cuts[j])
+        for i in range(len(cuts) - 1)
+        for j in range(i + 1, min(i + 3, len(cuts)))
+    ]
+    best = max(_scored(windows, found, wanted, embedder), key=lambda s: s.coverage + s.dense)
+    # In Japanese the answer tends to follow the clause that matches the question
+    # ("…フィードバックは、.NETとJavaの相互運用性を望んでいる"), so take one clause more.
+    end = next((c for c in cuts if c > best.end + 1), sentence.end)
+    return _scored([(sentence.hit, best.start, end)], found, wanted, embedder)[0]
+
+
+def _scored(
+    spans: list[tuple[Hit, int, int]],
+    found: Retrieved,
+    wanted: Mapping[str, float],
+    embedder: Embedder,
+) -> list[_Span]:
+    trimmed = [(hit, *_trim(found.documents[hit.doc_id].text, a, b)) for hit, a, b in spans]
+    quotes = [found.documents[hit.doc_id].text[a:b] for hit, a, b in trimmed]
+    dense = embedder.encode_sentences(quotes) @ found.query_vector if quotes else []
+    return [
+        _Span(hit, a, b, _coverage(quote, wanted), float(score))
+        for (hit, a, b), quote, score in zip(trimmed, quotes, dense, strict=True)
+    ]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop surrounding whitespace and a trailing clause comma from a span."""
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "、，,"):
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
+def _overlap(a: _Span, b: _Span) -> bool:
+    return a.hit.doc_id == b.hit.doc_id and a.start < b.end and b.start < a.end
 
 
 def _coverage(text: str, wanted: Mapping[str, float]) -> float:
@@ -150,17 +160,7 @@ def _coverage(text: str, wanted: Mapping[str, float]) -> float:
     return sum(w for t, w in wanted.items() if t in present) / total
 
 
-def _cite(n: int, s: _Sentence, doc: Document) -> Citation:
+def _cite(n: int, s: _Span, doc: Document) -> Citation:
     quote = doc.text[s.start : s.end]
     page = doc.page_of(s.start)
     return Citation(n, doc.doc_id, doc.title, s.start, s.end, quote, s.hit.score, s.hit, page)
-
-
-def _abstain(question: str, searched: str, reason: str) -> Answer:
-    return Answer(question, ABSTAIN_TEXT, True, [], searched_query=searched, reason=reason)
-
-
-def _user_text(turn: Turn) -> str:
-    if isinstance(turn, str):
-        return turn
-    return str(turn.get("content", "")) if turn.get("role", "user") == "user" else ""

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from . import build as _build
-from .answering import Turn, check_question, compose, search_query
+from .answering import Retrieved, compose
 from .config import Settings
 from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
 from .index import Index, IndexedDocument, current_generation, load_index
+from .questions import Turn, check_question, search_query
 from .search import Searcher
 from .types import Answer, BuildStats, Hit
 
@@ -50,18 +51,8 @@ def answer(
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
     documents = {d: e.document for d, e in searcher.index.documents.items()}
-    return compose(
-        cleaned,
-        searched,
-        hits,
-        documents,
-        searcher.lexical,
-        embedder,
-        vector,
-        max_sentences=s.answer_sentences,
-        min_term_coverage=s.min_term_coverage,
-        min_dense_score=s.min_dense_score,
-    )
+    found = Retrieved(hits, documents, searcher.lexical, vector)
+    return compose(cleaned, searched, found, embedder, s)
 
 
 def search(

@@ -41,7 +41,8 @@ class Settings:
     # terms (idf-weighted) or has at least this dense similarity.
     min_term_coverage: float = 0.45
     min_dense_score: float = 0.84
-    answer_sentences: int = 3  # at most; the runners-up must score within 10% of the best
+    answer_sentences: int = 3  # the lead span, then supporting sentences if nearly as good
+    lead_max_chars: int = 100  # a longer best sentence is cut down to its best clauses
     max_question_chars: int = 1000
     max_document_bytes: int = 20_000_000
     max_upload_bytes: int = 2_000_000  # per file uploaded through the web chat

@@ -1,0 +1,76 @@
+"""Questions: validation, key terms, and follow-ups resolved against the conversation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from .errors import InvalidQuestion
+from .text import clean, match_key, terms
+
+Turn = str | Mapping[str, str]
+
+_HIRAGANA = re.compile("[\u3040-\u309f]")
+_QUESTION_WORDS = re.compile("[何誰]")
+_STOPWORDS = frozenset(
+    (
+        "a an the of to in on at for by with from and or is are was were be been do does "
+        "did what which who whom whose when where why how that this these those it its as "
+        "about into than they them he she his her their there then"
+    ).split()
+)
+# Words that point back into the conversation ("それはいつ？", "Who said that?").
+_REFERRING = re.compile(
+    r"それ|その|そこ|あれ|あの|これ|この|彼|彼女|同氏|同社|\b(it|its|that|this|they|them|"
+    r"their|he|she|his|her|those|these|there)\b",
+    re.IGNORECASE,
+)
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """The cleaned question, or InvalidQuestion if it is empty, too long or not text."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("the question must be text")
+    # Reject absurd input before normalising it (NFKC can expand a character 18-fold).
+    if len(question) > 4 * max_chars:
+        raise InvalidQuestion(f"the question is too long (over {max_chars:,} characters)")
+    cleaned = clean(question).strip()
+    if not match_key(cleaned).strip():
+        raise InvalidQuestion("the question is empty")
+    if len(cleaned) > max_chars or len(match_key(cleaned)) > max_chars:
+        raise InvalidQuestion(f"the question is too long (over {max_chars:,} characters)")
+    return cleaned
+
+
+def search_query(question: str, history: Sequence[Turn] | None) -> str:
+    """What to retrieve with: a follow-up that refers back, or says too little on its own,
+    is searched together with the previous question.
+
+    Example: ("それはいつ？", ["Xenのドライバは？"]) -> "Xenのドライバは？ それはいつ？"
+    """
+    # A follow-up of a follow-up resolves through the chain, up to three turns back.
+    previous = [text for text in map(_user_text, history or []) if text.strip()][-3:]
+    if previous and (_REFERRING.search(question) or len(content_terms(question)) < 2):
+        return f"{search_query(previous[-1], previous[:-1])} {question}"
+    return question
+
+
+def content_terms(text: str) -> set[str]:
+    """Terms that carry meaning: kanji/katakana bigrams and words that are not stop words.
+
+    Example: "講演したのは誰ですか？" -> {"講演"}
+    """
+    return {
+        t
+        for t in terms(text)
+        if len(t) >= 2
+        and not _HIRAGANA.search(t)
+        and not _QUESTION_WORDS.search(t)
+        and t not in _STOPWORDS
+    }
+
+
+def _user_text(turn: Turn) -> str:
+    if isinstance(turn, str):
+        return turn
+    return str(turn.get("content", "")) if turn.get("role", "user") == "user" else ""
