@@ -1,4 +1,4 @@
-"""The `qa` command line: build, ask, status, serve."""
+"""The `qa` command line: build, add, remove, ask, status, eval, serve."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from . import api
 from .config import Settings
 from .errors import QAError
+from .types import BuildStats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,13 +35,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace, s: Settings) -> int:
-    stats = api.build_index(full=args.full, settings=s)
+    return _report(api.build_index(full=args.full, settings=s))
+
+
+def _add(args: argparse.Namespace, s: Settings) -> int:
+    return _report(api.add_documents(args.files, replace=args.replace, settings=s))
+
+
+def _remove(args: argparse.Namespace, s: Settings) -> int:
+    return _report(api.remove_documents(args.doc_ids, settings=s))
+
+
+def _report(stats: BuildStats) -> int:
     for line in stats.skipped:
         print(f"skipped {line}", file=sys.stderr)
     print(
         f"{stats.generation}: {stats.added} added, {stats.updated} updated, "
         f"{stats.removed} removed, {stats.unchanged} unchanged; "
-        f"{stats.chunks_embedded} of {stats.chunks_total} chunks embedded"
+        f"{stats.chunks_embedded} of {stats.chunks_total} chunks embedded, "
+        f"{stats.chunks_removed} removed"
     )
     return 0
 
@@ -52,7 +65,10 @@ def _ask(args: argparse.Namespace, s: Settings) -> int:
         return 0
     print(a.text)
     for c in a.citations:
-        print(f"[{c.n}] {c.title} ({c.doc_id}:{c.start}-{c.end}, score {c.score:.2f})")
+        page = f", page {c.page}" if c.page else ""
+        print(f"[{c.n}] {c.title} ({c.doc_id}:{c.start}-{c.end}{page}, score {c.score:.2f})")
+    if a.abstained:
+        print(f"reason: {a.reason}")
     return 0
 
 
@@ -106,6 +122,15 @@ def _parser() -> argparse.ArgumentParser:
     build = command("build", "index new and changed documents")
     build.add_argument("--full", action="store_true", help="re-embed every document")
     build.set_defaults(command=_build)
+
+    add = command("add", "copy files into the docs folder and index them")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add.add_argument("--replace", action="store_true", help="overwrite a different same-named file")
+    add.set_defaults(command=_add)
+
+    remove = command("remove", "delete documents from the docs folder and the index")
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    remove.set_defaults(command=_remove)
 
     ask = command("ask", "answer a question with citations")
     ask.add_argument("question")

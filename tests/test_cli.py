@@ -49,3 +49,23 @@ def test_subprocess_prints_no_traceback(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "docs folder not found" in result.stderr
+
+
+def test_add_remove_and_status_commands(settings, capsys, tmp_path) -> None:
+    paths = ["--docs", str(settings.docs_dir), "--index", str(settings.index_dir)]
+    assert main(["build", *paths]) == 0
+    source = tmp_path / "memo.md"
+    source.write_text("# メモ\n社内図書館は水曜日が休館日です。", encoding="utf-8")
+    assert main(["add", str(source), *paths]) == 0
+    assert "1 added" in capsys.readouterr().out
+    source.write_text("# メモ\n社内図書館は木曜日が休館日です。", encoding="utf-8")
+    assert main(["add", str(source), *paths]) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert main(["add", str(source), "--replace", *paths]) == 0
+    assert "1 updated" in capsys.readouterr().out
+    assert main(["remove", "memo.md", *paths]) == 0
+    assert "1 removed" in capsys.readouterr().out
+    assert main(["remove", "memo.md", *paths]) == 2
+    assert "no document" in capsys.readouterr().err
+    assert main(["status", *paths]) == 0
+    assert "memo.md" not in capsys.readouterr().out
