@@ -42,7 +42,7 @@ class InvalidEvalFile(QAError):
 
 
 class ModelUnavailable(QAError):
-    """The embedding model cannot be loaded."""
+    """A model (embedding or generator) cannot be loaded."""
 
 
 class IndexProblem(QAError):

@@ -150,3 +150,17 @@ def test_removed_chunks_are_counted(settings) -> None:
     (settings.docs_dir / "extra.md").unlink()
     stats = build_index(settings=settings, progress=False)
     assert (stats.removed, stats.chunks_removed, stats.chunks_embedded) == (1, extra_chunks, 0)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_damaged_current_generation_serves_the_previous_one(settings, damage: str) -> None:
+    build_index(settings=settings, progress=False)
+    (settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
+    build_index(settings=settings, progress=False)
+    victim = settings.index_dir / current_generation(settings.index_dir) / "chunks.jsonl"
+    if damage == "truncate":
+        victim.write_bytes(victim.read_bytes()[:10])
+    else:
+        victim.unlink()
+    assert "extra.txt" not in load_index(settings.index_dir).documents
+    assert not answer("講演したのは誰ですか？", settings=settings).abstained
