@@ -69,6 +69,13 @@ def error_message(message: str) -> str:
 
 def sources_html(answer: Answer) -> str:
     """The sources panel: one card per citation, or a note that the answer has none."""
+    searched = ""
+    if answer.searched_query and answer.searched_query != answer.question:
+        # A follow-up was searched together with earlier questions: say so.
+        searched = (
+            "<div class='kt-searched'>検索した内容 / Searched: "
+            f"{html.escape(answer.searched_query)}</div>"
+        )
     if answer.abstained or not answer.citations:
         reason = (
             f"<div class='kt-reason'>{html.escape(answer.reason)}</div>" if answer.reason else ""
@@ -76,10 +83,10 @@ def sources_html(answer: Answer) -> str:
         return (
             "<div class='kt-empty kt-abstain'><b>出典なし / No sources</b><br>"
             "資料にはこの質問の答えがありません。The documents do not answer this question."
-            f"{reason}</div>"
+            f"{reason}</div>{searched}"
         )
     cards = "".join(citation_html(c) for c in answer.citations)
-    return f"<div class='kt-sources'>{cards}</div>"
+    return f"{searched}<div class='kt-sources'>{cards}</div>"
 
 
 def citation_html(c: Citation) -> str:
@@ -233,6 +240,7 @@ CSS = """
 .kt-empty { color: var(--kt-muted); border: 1px dashed #d1d5db; border-radius: 8px; padding: 1em;
   line-height: 1.8; text-align: center; }
 .kt-abstain { text-align: left; border-style: solid; background: #f9fafb; }
+.kt-searched { color: #6b7280; font-size: .85em; margin: 0 0 .6em; }
 .kt-reason { font-size: .8em; margin-top: .4em; }
 .kt-busy { animation: kt-pulse 1.4s ease-in-out infinite; }
 @keyframes kt-pulse { 50% { opacity: .45; } }

@@ -36,3 +36,12 @@ def test_sources_escape_document_text_and_highlight_the_quote() -> None:
 def test_abstention_has_no_source_cards() -> None:
     html = sources_html(Answer("こんにちは", "not found", True, [], reason="no match"))
     assert "kt-src" not in html and "No sources" in html
+
+
+def test_a_follow_up_shows_what_was_searched() -> None:
+    follow_up = Answer(
+        "それは？", "x [1]", False, _answer().citations, searched_query="GPL？ それは？"
+    )
+    assert "Searched: GPL？ それは？" in sources_html(follow_up)
+    plain = Answer("質問", "x [1]", False, _answer().citations, searched_query="質問")
+    assert "Searched" not in sources_html(plain)
