@@ -42,7 +42,7 @@ def main(trials: int) -> None:
             (s.docs_dir / f"t{trial}.txt").write_text(f"試行{trial}。", encoding="utf-8")
             after = frozenset(p.name for p in s.docs_dir.iterdir())
             process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.1, duration * 1.1))
+            time.sleep(rng.uniform(0.1, duration * 1.6))
             process.send_signal(signal.SIGKILL)
             process.wait()
             served = frozenset(load_index(s.index_dir).documents)

