@@ -45,8 +45,17 @@ class Settings:
     lead_max_chars: int = 100  # a longer best sentence is cut down to its best clauses
     max_question_chars: int = 1000
     max_document_bytes: int = 20_000_000
+    max_document_chunks: int = 5_000  # a longer document is indexed up to this many chunks
     max_upload_bytes: int = 2_000_000  # per file uploaded through the web chat
     build_lock_timeout: float = 600.0  # seconds a build waits for another one to finish
+    # Web chat back-pressure: questions answered at once, and how many may wait before
+    # newcomers are told the server is busy.
+    concurrency_limit: int = 1
+    queue_size: int = 64
+    # Optional generative mode: "" (off), "gemma3-270m" (bundled), or a transformers model
+    # name or path; its answer is shown only when found verbatim in a cited sentence.
+    generator: str = ""
+    generator_max_chars: int = 60
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -77,6 +86,9 @@ class Settings:
             raise InvalidSetting("chunk_overlap must be between 0 and half of chunk_size")
         if self.top_k < 1 or self.batch_size < 1 or self.max_question_chars < 1:
             raise InvalidSetting("top_k, batch_size and max_question_chars must be positive")
+        positive = ("max_document_chunks", "concurrency_limit", "queue_size", "generator_max_chars")
+        if any(getattr(self, name) < 1 for name in positive):
+            raise InvalidSetting(f"{', '.join(positive)} must be positive")
         if not 0.0 <= self.lexical_weight <= 1.0:
             raise InvalidSetting("lexical_weight must be between 0 and 1")
 
