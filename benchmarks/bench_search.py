@@ -43,14 +43,14 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kotae-bench-"))
     paragraphs = load_squad(JSQUAD)
     s = Settings.load(docs_dir=workdir / "docs", index_dir=workdir / "index")
-    write_paragraphs(s.docs_dir, [context for context, _ in paragraphs])
+    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     print(f"JSQuAD v1.3 valid (JGLUE, CC BY-SA 4.0); {os.cpu_count()} CPUs; index {s.index_dir}")
     if args.no_build:
         build_index(s, embedder, progress=False)  # no-op when the index is current
     else:
         bench_build(s, embedder)
-    questions = [q for _, qs in paragraphs for q in qs]
+    questions = [q for p in paragraphs for q in p.questions]
     step = max(1, len(questions) // args.queries)
     bench_search(s, embedder, questions[::step][: args.queries])
 

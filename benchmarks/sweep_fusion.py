@@ -35,15 +35,15 @@ def main() -> None:
     args = parser.parse_args()
     paragraphs = load_squad(JSQUAD)
     s = Settings.load(docs_dir=args.workdir / "docs", index_dir=args.workdir / "index")
-    write_paragraphs(s.docs_dir, [context for context, _ in paragraphs])
+    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
     searcher = Searcher(load_index(s.index_dir))
     searcher.lexical = BM25.from_counts(searcher.index.term_counts, args.k1, args.b)
     doc_ids = [c.doc_id for c in searcher.index.chunks]
     ranks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
-    for n, (_, questions) in enumerate(paragraphs):
-        for raw in questions:
+    for n, paragraph in enumerate(paragraphs):
+        for raw in paragraph.questions:
             question = check_question(raw, s.max_question_chars)  # as search() does
             dense = searcher.dense_scores(embedder.encode_query(question))
             lexical = searcher.lexical.scores(question)

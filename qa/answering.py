@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,16 +11,17 @@ import numpy as np
 
 from .config import Settings
 from .embedding import Embedder
+from .generation import Generator, grounded_span
 from .lexical import BM25
 from .questions import content_terms
 from .text import sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"
-CROSS_LINGUAL_NOTE = "(quoted from the Japanese original)"
+CROSS_LINGUAL_NOTE = "(quoted in Japanese)"
 
 _PASSAGES = 3  # sentences are drawn from the best few passages only
-_CLAUSE_END = re.compile(r"[、，,]\s*")
+_CLAUSE_END = re.compile(r"[、，,」]\s*|――")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -52,17 +54,19 @@ def compose(
     """Answer from the retrieved passages: lead with the best short span, maybe one more."""
     passages = found.hits[:_PASSAGES]
     wanted = {t: found.lexical.idf(t) for t in content_terms(searched)}
-    reason = _abstention_reason(passages, wanted, settings)
+    reason = _abstention_reason(question, passages, wanted, settings)
     if reason:
         return Answer(question, ABSTAIN_TEXT, True, [], searched_query=searched, reason=reason)
     sentences = sorted(_sentences(passages, found, wanted, embedder), key=lambda s: -s.rank)
-    best = sentences[0]
-    chosen = [_shorten(best, found, wanted, embedder, settings.lead_max_chars)]
-    for other in sentences[1:]:
-        if len(chosen) == settings.answer_sentences or other.rank < 0.9 * best.rank:
-            break  # support only with sentences nearly as good as the lead
-        if not any(_overlap(other, c) for c in [best, *chosen]):
-            chosen.append(other)
+    # A sentence that only restates the question (a headline, say) cannot be its answer.
+    asked = content_terms(searched)
+    best = next((s for s in sentences if len(content_terms(_quote(s, found)) - asked) >= 2), None)
+    best = best or sentences[0]
+    lead = _shorten(best, found, wanted, embedder, settings.lead_max_chars)
+    chosen = [lead]
+    support = _support(lead, best, sentences[1:], found, wanted)
+    if support:
+        chosen.append(_shorten(support, found, wanted, embedder, settings.lead_max_chars))
     citations = [_cite(n, s, found.documents[s.hit.doc_id]) for n, s in enumerate(chosen, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     if not _CJK.search(question) and any(_CJK.search(c.quote) for c in citations):
@@ -70,22 +74,79 @@ def compose(
     return Answer(question, text, False, citations, searched_query=searched)
 
 
-def _abstention_reason(passages: list[Hit], wanted: Mapping[str, float], settings: Settings) -> str:
-    """Why the passages do not answer, or "" when they might.
+def refine(extractive: Answer, generator: Generator, max_chars: int) -> Answer:
+    """The generator's short answer if it is grounded in a cited quote, else the extractive one.
 
-    Lexical coverage of the question's key terms vouches for same-language questions,
-    dense similarity for cross-lingual ones; abstain when neither does.
+    Only the cited quotes are shown to the model and searched for its output, so an injected
+    instruction elsewhere in the passages cannot become the answer.
+    """
+    if extractive.abstained:
+        return extractive
+    quotes = [c.quote for c in extractive.citations]
+    proposed = generator.extract(extractive.searched_query or extractive.question, quotes)
+    grounded = grounded_span(proposed, quotes, max_chars) if proposed else None
+    # A span that only repeats words of the question does not answer it.
+    if grounded is None or content_terms(proposed or "") <= content_terms(extractive.question):
+        return extractive
+    i, start, end = grounded
+    cited = extractive.citations[i]
+    span = dataclasses.replace(
+        cited, n=1, start=cited.start + start, end=cited.start + end, quote=cited.quote[start:end]
+    )
+    note = f" {CROSS_LINGUAL_NOTE}" if extractive.text.endswith(CROSS_LINGUAL_NOTE) else ""
+    return dataclasses.replace(
+        extractive, text=f"{span.quote} [1]{note}", citations=[span], generator=generator.name
+    )
+
+
+def _support(
+    lead: _Span, best: _Span, others: list[_Span], found: Retrieved, wanted: Mapping[str, float]
+) -> _Span | None:
+    """The best other sentence nearly as good as the lead's that holds key terms the lead lacks.
+
+    A support that adds nothing the question asks about only makes the answer longer.
+    """
+    lead_text = _quote(lead, found)
+    for other in others:
+        if other.rank < 0.9 * best.rank:
+            return None
+        if not _overlap(other, best) and (
+            _coverage(lead_text + _quote(other, found), wanted) > lead.coverage
+        ):
+            return other
+    return None
+
+
+def _quote(span: _Span, found: Retrieved) -> str:
+    return found.documents[span.hit.doc_id].text[span.start : span.end]
+
+
+def _abstention_reason(
+    question: str, passages: list[Hit], wanted: Mapping[str, float], settings: Settings
+) -> str:
+    """Why the passages do not answer, or "" when one of them vouches for the question.
+
+    Key-term coverage vouches for any question; dense similarity alone needs more when the
+    question and passage share a language (see Settings.min_dense_same_language).
     """
     if not passages:
         return "nothing was retrieved"
+    for hit in passages:
+        same_language = bool(_CJK.search(question)) == bool(_CJK.search(hit.text))
+        needed = (
+            settings.min_dense_same_language if same_language else settings.min_dense_cross_lingual
+        )
+        if _coverage(hit.text, wanted) >= settings.min_term_coverage or hit.dense >= needed:
+            return ""
+    present = set().union(*(terms(h.text) for h in passages))
+    missing = sorted((t for t in wanted if t not in present), key=lambda t: -wanted[t])[:3]
+    lacking = f"lack {', '.join(f'“{t}”' for t in missing)} and " if missing else ""
     coverage = max(_coverage(h.text, wanted) for h in passages)
     dense = max(h.dense for h in passages)
-    if coverage >= settings.min_term_coverage or dense >= settings.min_dense_score:
-        return ""
     return (
-        f"the best passages hold {coverage:.0%} of the question's key terms "
-        f"(needed {settings.min_term_coverage:.0%}) and their similarity {dense:.2f} "
-        f"is below {settings.min_dense_score:.2f}"
+        f"the best passages {lacking}hold {coverage:.0%} of the question's key terms "
+        f"(needed {settings.min_term_coverage:.0%}); their similarity {dense:.2f} "
+        "is too low to vouch for them"
     )
 
 
@@ -139,8 +200,8 @@ def _scored(
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Drop surrounding whitespace and a trailing clause comma from a span."""
-    while end > start and (text[end - 1].isspace() or text[end - 1] in "、，,"):
+    """Drop surrounding whitespace and a trailing clause comma or dash from a span."""
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "、，,―"):
         end -= 1
     while start < end and text[start].isspace():
         start += 1

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from . import build as _build
-from .answering import Retrieved, compose
+from .answering import Retrieved, compose, refine
 from .config import Settings
 from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
+from .generation import load_generator
 from .index import Index, IndexedDocument, current_generation, load_index
 from .questions import Turn, check_question, search_query
 from .search import Searcher
@@ -52,7 +53,10 @@ def answer(
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
     documents = {d: e.document for d, e in searcher.index.documents.items()}
     found = Retrieved(hits, documents, searcher.lexical, vector)
-    return compose(cleaned, searched, found, embedder, s)
+    extractive = compose(cleaned, searched, found, embedder, s)
+    if not s.generator:
+        return extractive
+    return refine(extractive, load_generator(s.generator, s.cache_dir), s.generator_max_chars)
 
 
 def search(

@@ -6,7 +6,9 @@ Retrieval defaults were tuned on JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 from __future__ import annotations
 
 import json
+import random
 import re
+import statistics
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from .types import Answer, Hit
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
 _EVIDENCE_DEPTH = 3  # the evidence must be in one of this many passages
+_SAMPLE_SEED = 5  # the answered sample is the same on every run
 _PARAGRAPH_FILE = re.compile(r"p\d{4,}\.txt")
 
 
@@ -52,6 +55,36 @@ class RankMetrics:
 
 
 @dataclass(frozen=True)
+class AnswerMetrics:
+    """Answers to SQuAD questions asked of the whole index (the full retrieval setting)."""
+
+    questions: int
+    containment: float  # share whose answer text contains a gold answer (abstentions count 0)
+    abstained: float  # share of abstentions
+    median_chars: float  # of the answers given
+
+    @classmethod
+    def of(cls, results: list[tuple[bool, bool, int]]) -> AnswerMetrics:
+        """Aggregate (contains gold, abstained, answer length) per question."""
+        n = max(1, len(results))
+        lengths = [length for _, abstained, length in results if not abstained]
+        return cls(
+            len(results),
+            sum(ok for ok, _, _ in results) / n,
+            sum(abstained for _, abstained, _ in results) / n,
+            float(statistics.median(lengths)) if lengths else 0.0,
+        )
+
+    def summary(self) -> str:
+        """One line for `qa eval --squad --answers N`."""
+        return (
+            f"answers to {self.questions} sampled questions: contain a gold answer "
+            f"{self.containment:.3f}, abstained {self.abstained:.3f}, "
+            f"median {self.median_chars:.0f} characters"
+        )
+
+
+@dataclass(frozen=True)
 class SquadReport:
     """Document retrieval on SQuAD-format data: each paragraph is one document."""
 
@@ -67,6 +100,7 @@ class SquadReport:
     build_seconds: float  # bringing the index up to date (0 chunks embedded when reused)
     chunks_embedded: int
     lexical_weight: float
+    answers: AnswerMetrics | None = None  # with `qa eval --squad FILE --answers N`
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -82,6 +116,7 @@ class SquadReport:
             f"MRR@10 {self.mrr_at_10:.3f}\n"
             f"search {self.search_seconds:.1f} s ({per_question:.1f} ms/question); "
             f"index {self.build_seconds:.1f} s ({self.chunks_embedded} chunks embedded)"
+            + (f"\n{self.answers.summary()}" if self.answers else "")
         )
 
 
@@ -167,11 +202,13 @@ def evaluate_squad(
     path: Path,
     *,
     limit: int | None = None,
+    answers: int = 0,
     workdir: Path,
     settings: Settings | None = None,
     progress: bool = False,
 ) -> SquadReport:
-    """Index the first `limit` paragraphs of a SQuAD file (all by default) and rank their questions.
+    """Index the first `limit` paragraphs of a SQuAD file (all by default) and rank their questions;
+    with `answers`, also answer a fixed random sample of that many questions from the whole index.
 
     Each paragraph becomes `workdir/docs/p0000.txt`...; the index in `workdir/index` is built
     incrementally, so a second run reuses every vector.
@@ -180,15 +217,21 @@ def evaluate_squad(
     s = (settings or Settings.load()).replace(
         docs_dir=workdir / "docs", index_dir=workdir / "index"
     )
-    write_paragraphs(s.docs_dir, [context for context, _ in paragraphs])
+    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     load_embedder(s.embed_model, s.cache_dir)  # so that the build time is the build's own
     started = perf_counter()
     stats = api.build_index(settings=s, progress=progress)
     build_seconds = perf_counter() - started
-    questions = [(q, _paragraph_id(n)) for n, (_, qs) in enumerate(paragraphs) for q in qs]
+    questions = [
+        (q, _paragraph_id(n), gold)
+        for n, p in enumerate(paragraphs)
+        for q, gold in zip(p.questions, p.answers, strict=True)
+    ]
     started = perf_counter()
-    ranks = [_rank(q, gold, s) for q, gold in _progress(questions, progress)]
+    ranks = [_rank(q, doc, s) for q, doc, _ in _progress(questions, progress)]
     search_seconds = perf_counter() - started
+    sample = random.Random(_SAMPLE_SEED).sample(questions, min(answers, len(questions)))
+    answered = [_answer(q, gold, s) for q, _, gold in _progress(sample, progress)]
     return SquadReport(
         dataset=path.name,
         questions=len(ranks),
@@ -199,15 +242,29 @@ def evaluate_squad(
         build_seconds=build_seconds,
         chunks_embedded=stats.chunks_embedded,
         lexical_weight=s.lexical_weight,
+        answers=AnswerMetrics.of(answered) if answered else None,
     )
 
 
-def load_squad(path: Path) -> list[tuple[str, list[str]]]:
-    """(context without its leading "title [SEP] ", questions) of every paragraph, in file order."""
+@dataclass(frozen=True)
+class SquadParagraph:
+    """One paragraph of a SQuAD-format file: its text, questions and their accepted answers."""
+
+    context: str  # without JSQuAD's leading "title [SEP] "
+    questions: list[str]
+    answers: list[list[str]]  # per question (empty lists when the file has none)
+
+
+def load_squad(path: Path) -> list[SquadParagraph]:
+    """Every paragraph of a SQuAD-format file, in file order."""
     data = _read_json(path)
     try:
         return [
-            (_strip_title(p["context"]), [q["question"] for q in p["qas"]])
+            SquadParagraph(
+                _strip_title(p["context"]),
+                [q["question"] for q in p["qas"]],
+                [[a["text"] for a in q.get("answers", [])] for q in p["qas"]],
+            )
             for article in data["data"]
             for p in article["paragraphs"]
         ]
@@ -333,6 +390,14 @@ def _rank(question: str, gold: str, s: Settings) -> int:
     except InvalidQuestion:
         return 0  # an empty question in the data counts as a miss
     return document_rank((h.doc_id for h in hits), gold)
+
+
+def _answer(question: str, gold: list[str], s: Settings) -> tuple[bool, bool, int]:
+    try:
+        a = api.answer(question, settings=s)
+    except InvalidQuestion:
+        return False, True, 0
+    return not a.abstained and contains_answer(a.text, gold), a.abstained, len(a.text)
 
 
 def _checked(limit: int | None) -> int | None:

@@ -1,10 +1,12 @@
 """answer() and search() on the real model and a real on-disk index of the seed article."""
 
 import re
+import statistics
 
 import pytest
 
 from qa import answer, search
+from qa.answering import CROSS_LINGUAL_NOTE
 from qa.errors import InvalidQuestion
 from qa.text import match_key
 
@@ -51,7 +53,7 @@ def test_dev_citations_overlap_the_evidence(dev_answers) -> None:
         for c in ANSWERABLE
         if any(_overlaps_evidence(c, cit) for cit in dev_answers[c["id"]].citations)
     ]
-    assert len(found) >= 13, f"evidence cited for {found}"
+    assert len(found) >= 13, f"evidence cited for {found}"  # 13/16 measured (see README)
 
 
 def test_dev_answers_contain_a_gold_alias(dev_answers) -> None:
@@ -60,13 +62,42 @@ def test_dev_answers_contain_a_gold_alias(dev_answers) -> None:
         for c in ANSWERABLE
         if any(_norm(alias) in _norm(dev_answers[c["id"]].text) for alias in c["answers"])
     ]
-    assert len(found) >= 11, f"gold answer contained for {found}"
+    assert len(found) >= 14, f"gold answer contained for {found}"  # 14/16 measured
 
 
-def test_most_unanswerable_questions_abstain_with_a_reason(dev_answers) -> None:
-    abstained = [dev_answers[c["id"]] for c in UNANSWERABLE if dev_answers[c["id"]].abstained]
-    assert len(abstained) >= 3
-    assert all(a.reason and a.citations == [] for a in abstained)
+def test_dev_answers_are_short(dev_answers) -> None:
+    lengths = sorted(len(dev_answers[c["id"]].text) for c in ANSWERABLE)
+    assert statistics.median(lengths) <= 90, lengths
+
+
+def test_every_unanswerable_question_abstains_and_names_what_is_missing(dev_answers) -> None:
+    for case in UNANSWERABLE:
+        a = dev_answers[case["id"]]
+        assert a.abstained and a.citations == [], (case["id"], a.text)
+        assert "key terms" in a.reason
+    # "XenSourceの本社はどこにありますか？": the article names XenSource but not its headquarters.
+    assert "本社" in dev_answers["na08"].reason
+
+
+def test_at_most_one_false_abstention(dev_answers) -> None:
+    false = [c["id"] for c in ANSWERABLE if dev_answers[c["id"]].abstained]
+    assert len(false) <= 1, false  # ja05: "タイトル" vs the article's "と題された"
+
+
+def test_answers_lead_with_a_span_and_at_most_one_support(dev_answers) -> None:
+    for a in dev_answers.values():
+        assert len(a.citations) <= 2
+        if a.citations:
+            chunk = a.citations[0].passage
+            assert len(a.citations[0].quote) < len(chunk.text)  # never a whole chunk
+
+
+def test_english_questions_say_the_quote_is_japanese(dev_answers) -> None:
+    for case in ANSWERABLE:
+        a = dev_answers[case["id"]]
+        if a.abstained:
+            continue
+        assert a.text.endswith(CROSS_LINGUAL_NOTE) == (case["lang"] == "en"), a.text
 
 
 def test_search_returns_ranked_hits_from_the_index(seed_settings) -> None:

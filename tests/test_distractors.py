@@ -24,7 +24,7 @@ ANSWERABLE = [c for c in dev_cases() if c["answers"]]
 def distractor_settings(tmp_path_factory, model_cache, embedder) -> Settings:
     """An index of the seed article and every JSQuAD valid paragraph (p0000.txt ... p1144.txt)."""
     root = tmp_path_factory.mktemp("distractors")
-    write_paragraphs(root / "docs", [context for context, _ in load_squad(JSQUAD)])
+    write_paragraphs(root / "docs", [p.context for p in load_squad(JSQUAD)])
     shutil.copy(SEEDS / SEED_ID, root / "docs" / SEED_ID)
     s = Settings(docs_dir=root / "docs", index_dir=root / "index", cache_dir=model_cache)
     stats = build_index(s, embedder, progress=False)

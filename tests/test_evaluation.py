@@ -76,7 +76,7 @@ def _work_settings(tmp_path: Path, settings):
 
 def test_squad_subset_metrics_are_sane(subset_report, squad_workdir: Path) -> None:
     r = subset_report
-    expected_questions = sum(len(qs) for _, qs in load_squad(JSQUAD)[:SUBSET])
+    expected_questions = sum(len(p.questions) for p in load_squad(JSQUAD)[:SUBSET])
     assert (r.questions, r.documents, r.dataset) == (expected_questions, SUBSET, JSQUAD.name)
     assert r.chunks >= SUBSET and r.chunks_embedded == r.chunks
     assert 0 < r.r_at_1 <= r.mrr_at_10 <= r.r_at_5 <= r.r_at_10 <= 1
