@@ -91,7 +91,12 @@ def _eval(args: argparse.Namespace, s: Settings) -> int:
         workdir = args.workdir or s.cache_dir / "eval" / args.squad.stem
         progress = sys.stderr.isatty()
         report = evaluate_squad(
-            args.squad, limit=args.limit, workdir=workdir, settings=s, progress=progress
+            args.squad,
+            limit=args.limit,
+            answers=args.answers,
+            workdir=workdir,
+            settings=s,
+            progress=progress,
         )
     else:
         report = evaluate_qa(args.qa, limit=args.limit, settings=s)
@@ -146,6 +151,13 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD-format JSON to index")
     source.add_argument("--qa", type=Path, metavar="FILE", help="QA JSONL to answer from the docs")
     evaluate.add_argument("--limit", type=int, metavar="N", help="first N paragraphs or QA cases")
+    evaluate.add_argument(
+        "--answers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="--squad: also answer a fixed random sample of N questions and score the answers",
+    )
     evaluate.add_argument(
         "--workdir", type=Path, metavar="DIR", help="--squad documents and index (default in cache)"
     )

@@ -72,6 +72,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     searched_query: str = ""
     reason: str = ""
+    generator: str = ""  # the model that picked the quoted span (generative mode), else ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (citations without their passage)."""
