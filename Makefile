@@ -18,7 +18,7 @@ $(VENV)/.app: pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.app
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,generate]'
 	touch $@
 
 run: $(VENV)/.app ## set up, build the index from seeds/, start the chat on http://127.0.0.1:7860
