@@ -20,6 +20,8 @@ from .types import BuildStats, Chunk, Document
 
 log = logging.getLogger(__name__)
 
+TRUNCATED = "truncated"  # manifest key: {doc_id: chunks before the cap} of capped documents
+
 
 @dataclass
 class _Plan:
@@ -32,6 +34,7 @@ class _Plan:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    truncated: dict[str, int] = field(default_factory=dict)  # doc_id: chunks before the cap
 
 
 def build_index(
@@ -63,6 +66,11 @@ def build_index(
         if previous
         else 0,
         skipped=corpus.skipped,
+        truncated=[
+            f"{doc_id}: kept the first {settings.max_document_chunks:,} of {total:,} chunks "
+            "(max_document_chunks)"
+            for doc_id, total in plan.truncated.items()
+        ],
         generation=generation,
     )
 
@@ -105,17 +113,23 @@ def _plan(
     documents: list[Document], previous: Index | None, settings: Settings, embedder: Embedder
 ) -> _Plan:
     plan = _Plan()
+    cap = settings.max_document_chunks
     old_vectors = previous.all_vectors() if previous else None
     old_rows = _rows_by_document(previous) if previous else {}
+    old_totals = _chunk_totals(previous) if previous else {}
     for doc in documents:
         old = previous.documents.get(doc.doc_id) if previous else None
         if old is not None and old.document.sha256 == doc.sha256 and old_vectors is not None:
-            plan.unchanged += 1
-            plan.documents.append(old)
-            rows = old_rows[doc.doc_id]
-            plan.chunks.extend(previous.chunks[r] for r in rows)  # type: ignore[union-attr]
-            plan.vectors.extend(old_vectors[rows])
-            continue
+            total = old_totals[doc.doc_id]
+            if min(total, cap) == old.chunks:  # else the chunk cap changed: chunk it again
+                plan.unchanged += 1
+                plan.documents.append(old)
+                if total > cap:
+                    plan.truncated[doc.doc_id] = total
+                rows = old_rows[doc.doc_id]
+                plan.chunks.extend(previous.chunks[r] for r in rows)  # type: ignore[union-attr]
+                plan.vectors.extend(old_vectors[rows])
+                continue
         chunks = chunk_document(
             doc,
             settings.chunk_size,
@@ -123,6 +137,10 @@ def _plan(
             embedder.count_tokens,
             embedder.max_tokens,
         )
+        if len(chunks) > cap:
+            log.info("%s: indexing only its first %d of %d chunks", doc.doc_id, cap, len(chunks))
+            plan.truncated[doc.doc_id] = len(chunks)
+            chunks = chunks[:cap]
         plan.added += old is None
         plan.updated += old is not None
         plan.documents.append(IndexedDocument(doc, len(chunks), utc_now()))
@@ -130,6 +148,12 @@ def _plan(
         plan.chunks.extend(chunks)
         plan.vectors.extend([np.empty(0, dtype=np.float32)] * len(chunks))
     return plan
+
+
+def _chunk_totals(index: Index) -> dict[str, int]:
+    """Chunks of each indexed document before the cap (more than it holds if truncated)."""
+    totals = {d: entry.chunks for d, entry in index.documents.items()}
+    return totals | index.manifest.get(TRUNCATED, {})
 
 
 def _rows_by_document(index: Index) -> dict[str, list[int]]:
@@ -147,7 +171,11 @@ def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) 
         )
         for row, position in enumerate(plan.to_embed):
             plan.vectors[position] = fresh[row]
-    header = {"model": model_record(embedder), "chunking": settings.chunking_fingerprint()}
+    header = {
+        "model": model_record(embedder),
+        "chunking": settings.chunking_fingerprint(),
+        TRUNCATED: plan.truncated,
+    }
     return write_generation(
         settings.index_dir, plan.documents, plan.chunks, np.stack(plan.vectors), header
     )
@@ -172,5 +200,11 @@ def staleness(index: Index, settings: Settings, embedder: Embedder) -> list[str]
     reasons += [f"removed: {d}" for d in sorted(indexed.keys() - on_disk.keys())]
     reasons += [
         f"changed: {d}" for d in sorted(on_disk.keys() & indexed.keys()) if on_disk[d] != indexed[d]
+    ]
+    totals = _chunk_totals(index)
+    reasons += [
+        f"chunk cap changed: {d}"
+        for d, entry in sorted(index.documents.items())
+        if min(totals[d], settings.max_document_chunks) != entry.chunks
     ]
     return reasons

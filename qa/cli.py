@@ -49,11 +49,14 @@ def _remove(args: argparse.Namespace, s: Settings) -> int:
 def _report(stats: BuildStats) -> int:
     for line in stats.skipped:
         print(f"skipped {line}", file=sys.stderr)
+    for line in stats.truncated:
+        print(f"truncated {line}", file=sys.stderr)
     print(
-        f"{stats.generation}: {stats.added} added, {stats.updated} updated, "
-        f"{stats.removed} removed, {stats.unchanged} unchanged; "
-        f"{stats.chunks_embedded} of {stats.chunks_total} chunks embedded, "
-        f"{stats.chunks_removed} removed"
+        f"{stats.generation}: documents {stats.documents_total} ({stats.added} added, "
+        f"{stats.updated} updated, {stats.unchanged} unchanged; {stats.removed} removed, "
+        f"{len(stats.skipped)} skipped, {len(stats.truncated)} truncated); "
+        f"chunks {stats.chunks_total} ({stats.chunks_embedded} embedded, "
+        f"{stats.chunks_removed} removed)"
     )
     return 0
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .config import DEFAULT_MODEL
 from .errors import ModelUnavailable
+from .text import visible
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -37,10 +38,13 @@ class Embedder:
         self._sentences: dict[str, np.ndarray] = {}
 
     def encode_documents(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
-        """Unit-length float32 vectors of passages (the model's document prompt applied)."""
+        """Unit-length float32 vectors of passages (the model's document prompt applied).
+
+        Invisible controls are dropped first: they change the tokens, not what a reader sees.
+        """
         with self._lock:
             vectors = self._model.encode_document(
-                [t.strip() for t in texts],
+                [visible(t).strip() for t in texts],
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
@@ -62,13 +66,13 @@ class Embedder:
         """Unit-length float32 vector of a query (the model's query prompt applied)."""
         with self._lock:
             vector = self._model.encode_query(
-                text.strip(), normalize_embeddings=True, convert_to_numpy=True
+                visible(text).strip(), normalize_embeddings=True, convert_to_numpy=True
             )
         return np.asarray(vector, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for `text` as a passage, special tokens included."""
-        ids = self._model.tokenizer(self._document_prompt + text.strip())["input_ids"]
+        ids = self._model.tokenizer(self._document_prompt + visible(text).strip())["input_ids"]
         return len(ids)
 
 

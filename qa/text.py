@@ -30,13 +30,20 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text.removeprefix("\ufeff"))
 
 
+def visible(text: str) -> str:
+    """Text without invisible and bidi control characters (and lone surrogates).
+
+    Example: "CANA\u200bRY" -> "CANARY"
+    """
+    return _INVISIBLE.sub("", _SURROGATE.sub("\ufffd", text))
+
+
 def match_key(text: str) -> str:
     """The form used for matching: NFKC, case-folded, without invisible characters.
 
     Example: "ＡＢＣ１２３ ｶﾀｶﾅ" -> "abc123 カタカナ"
     """
-    text = _INVISIBLE.sub("", _SURROGATE.sub("\ufffd", text))
-    return unicodedata.normalize("NFKC", text).casefold()
+    return unicodedata.normalize("NFKC", visible(text)).casefold()
 
 
 def terms(text: str) -> list[str]:

@@ -94,4 +94,10 @@ class BuildStats:
     chunks_embedded: int  # sent to the model; the rest reuse stored vectors
     chunks_removed: int  # of the previous index, gone with removed or changed documents
     skipped: list[str]  # "path: reason" for files that could not be loaded
+    truncated: list[str]  # "doc_id: reason" for documents indexed only up to the chunk cap
     generation: str
+
+    @property
+    def documents_total(self) -> int:
+        """Documents in the new index."""
+        return self.added + self.updated + self.unchanged
