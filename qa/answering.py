@@ -21,6 +21,9 @@ ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが
 CROSS_LINGUAL_NOTE = "(quoted in Japanese)"
 
 _PASSAGES = 3  # sentences are drawn from the best few passages only
+# A support must rank within this share of the lead's sentence: on 300 JSQuAD questions 0.8
+# contained the answer in 0.813 of answers against 0.797 at 0.9, dev median length unchanged.
+_SUPPORT_RANK = 0.8
 _CLAUSE_END = re.compile(r"[、，,」]\s*|――")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
@@ -108,7 +111,7 @@ def _support(
     """
     lead_text = _quote(lead, found)
     for other in others:
-        if other.rank < 0.9 * best.rank:
+        if other.rank < _SUPPORT_RANK * best.rank:
             return None
         if not _overlap(other, best) and (
             _coverage(lead_text + _quote(other, found), wanted) > lead.coverage

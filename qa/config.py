@@ -46,7 +46,7 @@ class Settings:
     min_term_coverage: float = 0.5
     min_dense_same_language: float = 0.90
     min_dense_cross_lingual: float = 0.84
-    lead_max_chars: int = 80  # a longer best sentence is cut down to its best clauses
+    lead_max_chars: int = 100  # a longer best sentence is cut down to its best clauses
     max_question_chars: int = 1000
     max_document_bytes: int = 20_000_000
     max_document_chunks: int = 5_000  # a longer document is indexed up to this many chunks
@@ -54,7 +54,7 @@ class Settings:
     build_lock_timeout: float = 600.0  # seconds a build waits for another one to finish
     # Web chat back-pressure: questions answered at once, and how many may wait before
     # newcomers are told the server is busy.
-    concurrency_limit: int = 1
+    concurrency_limit: int = 4
     queue_size: int = 64
     # Optional generative mode: "" (off), "gemma3-270m" (bundled), or a transformers model
     # name or path; its answer is shown only when found verbatim in a cited sentence.
