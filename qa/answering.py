@@ -56,7 +56,7 @@ def compose(
 ) -> Answer:
     """Answer from the retrieved passages: lead with the best short span, maybe one more."""
     passages = found.hits[:_PASSAGES]
-    wanted = {t: found.lexical.idf(t) for t in content_terms(searched)}
+    wanted = _key_terms(question, searched, found.lexical)
     reason = _abstention_reason(question, passages, wanted, settings)
     if reason:
         return Answer(question, ABSTAIN_TEXT, True, [], searched_query=searched, reason=reason)
@@ -75,6 +75,20 @@ def compose(
     if not _CJK.search(question) and any(_CJK.search(c.quote) for c in citations):
         text = f"{text} {CROSS_LINGUAL_NOTE}"
     return Answer(question, text, False, citations, searched_query=searched)
+
+
+def _key_terms(question: str, searched: str, lexical: BM25) -> dict[str, float]:
+    """The searched query's content terms, idf-weighted; in a follow-up, the question's own
+    terms weigh as much as all those borrowed from earlier turns together, since they say
+    what is asked now (for "そこで特に重要なのは？", the sentence with 重要).
+    """
+    idf = {t: lexical.idf(t) for t in content_terms(searched)}
+    own = content_terms(question) & idf.keys()
+    borrowed = sum(w for t, w in idf.items() if t not in own)
+    if not own or not borrowed:
+        return idf
+    scale = borrowed / sum(idf[t] for t in own)
+    return {t: w * scale if t in own else w for t, w in idf.items()}
 
 
 def refine(extractive: Answer, generator: Generator, max_chars: int) -> Answer:
