@@ -2,11 +2,14 @@
 
 Two tabs: the chat (answer on the left, sources on the right; stacked on narrow screens)
 and the documents (what is indexed, upload, rebuild). The only public API event is
-`answer` (question -> the structured answer as a dict); every other event is private.
+`answer` (question -> the structured answer as a dict); every other event is private, and
+a guard in front of Gradio's routes refuses to run private events by name. Questions (chat
+and API) share one bounded queue: past `queue_size` waiting, newcomers are told to retry.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -14,6 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import api
 from . import ui_render as render
@@ -41,6 +47,14 @@ HEADER = (
     " Ask your documents; every answer quotes and cites them.</span></div>"
 )
 
+BUSY = (
+    "混み合っています。少し待ってから、もう一度お試しください。"
+    " The server is busy; please try again in a moment."
+)
+QUESTIONS = "questions"  # the concurrency group of every event that answers a question
+_API = "/gradio_api/"
+_BY_NAME = ("call", "run", "api")  # Gradio routes that run an event: _API + <route>/<name>
+_PAGE_NAME = "predict"  # the name the page itself gives every fn_index call of /run
 _PROGRESS = gr.Progress(track_tqdm=True)  # Gradio injects the live tracker in its place
 Turn = dict[str, str]
 ChatUpdate = tuple[list[Turn], str, str, list[Turn]]
@@ -82,10 +96,15 @@ def _chat_tab(settings: Settings) -> None:
     examples = gr.Examples(EXAMPLES, inputs=question, label="例 / Examples")
     new_chat = gr.Button("新しい会話 / New chat", size="sm", elem_id="kt-new")
     io = {"inputs": [question, chat, turns], "outputs": [chat, question, sources, turns]}
+    # Progress and errors (a full queue's "busy, try again") show on the chat only: the
+    # question stays readable in its box, to be sent again.
+    private: dict[str, Any] = {
+        "api_visibility": "private", "concurrency_id": QUESTIONS, "show_progress_on": chat,
+    }  # fmt: skip
     for event in (question.submit, ask.click):
         # always_last: a question sent while an answer streams is asked next, not dropped.
-        event(respond, **io, api_visibility="private", trigger_mode="always_last")
-    examples.load_input_event.then(respond, **io, api_visibility="private")
+        event(respond, **io, **private, trigger_mode="always_last")
+    examples.load_input_event.then(respond, **io, **private)
     reset = lambda: ([], "", render.SOURCES_PLACEHOLDER, [])  # noqa: E731
     new_chat.click(reset, None, [chat, question, sources, turns], api_visibility="private")
     chat.clear(reset, None, [chat, question, sources, turns], api_visibility="private")
@@ -146,8 +165,10 @@ def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
             notice = gr.HTML(elem_id="kt-notice")
     build = _index_fn(settings)
     outputs = [notice, upload, status_box, table]
-    upload.upload(build, [full, upload], outputs, api_visibility="private")
-    rebuild.click(build, [full], outputs, api_visibility="private")
+    # One build at a time, in its own group: a rebuild never holds up questions' slots.
+    private: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "index"}
+    upload.upload(build, [full, upload], outputs, **private, concurrency_limit=1)
+    rebuild.click(build, [full], outputs, **private, concurrency_limit=1)
     return status_box, table
 
 
@@ -200,13 +221,27 @@ def _answer_endpoint(settings: Settings) -> None:
             return {"error": str(exc)}
 
     hidden_in, hidden_out = gr.Textbox(visible=False), gr.JSON(visible=False)
-    hidden_in.change(answer_endpoint, hidden_in, hidden_out, api_name="answer")
+    hidden_in.change(
+        answer_endpoint, hidden_in, hidden_out, api_name="answer", concurrency_id=QUESTIONS
+    )
 
 
 def start(settings: Settings) -> gr.Blocks:
     """Start serving the chat on the configured host and port; returns at once."""
     app = build_app(settings)
-    app.queue(max_size=64, default_concurrency_limit=1).launch(
+    public = frozenset(
+        fn.api_name
+        for fn in app.fns.values()
+        if fn.api_visibility == "public" and isinstance(fn.api_name, str)
+    )
+    # api_open=False: no event skips the queue through /run/<name>, so its bounds hold for
+    # every caller. Each event group (all questions are one) runs `concurrency_limit` at once;
+    # the model still computes one at a time, the other slots stream (benchmarks/README.md).
+    app.queue(
+        max_size=settings.queue_size,
+        default_concurrency_limit=settings.concurrency_limit,
+        api_open=False,
+    ).launch(
         server_name=settings.host,
         server_port=settings.port,
         share=False,
@@ -216,6 +251,8 @@ def start(settings: Settings) -> gr.Blocks:
         footer_links=["api"],
         theme=gr.themes.Soft(primary_hue="indigo", font=FONTS),
         css=render.CSS,
+        mcp_server=False,
+        app_kwargs={"middleware": [Middleware(ApiGuard, public=public)]},
     )
     threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
     return app
@@ -232,6 +269,82 @@ def _warm_up(settings: Settings) -> None:
         api.search("warm up", settings=settings)
     except Exception as exc:  # the chat will show the same problem when asked
         log.warning("warm-up failed: %s", exc)
+
+
+class ApiGuard:
+    """ASGI middleware before Gradio's routes: events run by name only if public; busy is clear.
+
+    Gradio's "private" only hides an event from /info and gradio_client, while
+    /gradio_api/call/<name> and /gradio_api/run/<name> still run it. Here those routes answer
+    404 unless <name> is public. The page is unaffected: it joins the queue with an fn_index
+    (/gradio_api/queue/join) and runs its few unqueued events as /gradio_api/run/predict.
+    A full queue's 503 carries BUSY instead of Gradio's "Queue is full. Max size is ...".
+    """
+
+    def __init__(self, app: ASGIApp, public: frozenset[str]) -> None:
+        self.app = app
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        named = _named_event(path)
+        if named is not None and not self._allowed(*named):
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
+        if named is not None or path.rstrip("/") == _API + "queue/join":
+            send = _busy_message(send)
+        await self.app(scope, receive, send)
+
+    def _allowed(self, route: str, name: str) -> bool:
+        return name in self.public or (route != "call" and name == _PAGE_NAME)
+
+
+def _route_path(scope: Scope) -> str:
+    """The request path without the app's root path (as Starlette's router sees it)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
+
+
+def _named_event(path: str) -> tuple[str, str] | None:
+    """(route, event name) of a Gradio route that runs an event by its name, else None.
+
+    Example: "/gradio_api/call/v2/respond/" -> ("call", "respond"); "/gradio_api/info" -> None
+    """
+    if not path.startswith(_API):
+        return None
+    route, _, rest = path.removeprefix(_API).partition("/")
+    if route not in _BY_NAME:
+        return None
+    if route == "call" and rest.startswith("v2/"):
+        rest = rest.removeprefix("v2/")
+    return route, rest.partition("/")[0]
+
+
+def _busy_message(send: Send) -> Send:
+    """`send` with the body of a 503 (queue full or stopped) replaced by BUSY."""
+    replacing = False
+
+    async def send_busy(message: Message) -> None:
+        nonlocal replacing
+        if message["type"] == "http.response.start" and message["status"] == 503:
+            replacing = True
+            body = json.dumps({"detail": BUSY}, ensure_ascii=False).encode()
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"
+            ]
+            headers += [(b"content-length", str(len(body)).encode())]
+            await send({**message, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+        elif not (replacing and message["type"] == "http.response.body"):
+            await send(message)
+
+    return send_busy
 
 
 def _friendly(exc: Exception) -> str:

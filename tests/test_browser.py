@@ -93,9 +93,9 @@ def test_seed_question_gets_a_cited_answer_with_highlighted_evidence(browser, se
     assert "score" in first.locator(".kt-score").inner_text()
     assert GPL_EVIDENCE in first.locator("mark").first.inner_text()
     page.screenshot(path=ARTIFACTS / "chat-1280.png", full_page=True)
-    more = page.locator("#kt-sources .kt-more summary")
+    more = first.locator(".kt-more summary")
     if more.count():
-        more.first.click()
+        more.click()
         assert first.locator(".kt-more .kt-ctx").first.is_visible()
         page.screenshot(path=ARTIFACTS / "chat-1280-more-context.png", full_page=True)
     page.close()

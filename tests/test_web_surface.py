@@ -1,26 +1,36 @@
 """The web chat's attack surface, probed over HTTP against a real running server.
 
-No file outside Gradio's upload cache is served, only the `answer` event is public,
-errors never carry a traceback to the client, and uploads are capped in size.
+No file outside Gradio's upload cache is served, only the `answer` event is public (and
+callable by name), errors never carry a traceback to the client, uploads are capped in size,
+and a caller who finds the queue full is told to try again while the server keeps serving.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from gradio_client import Client
+from gradio_client.utils import QueueError
 
 from qa.config import Settings
-from qa.ui import start
+from qa.ui import BUSY, start
 
-from .conftest import SEED_ID
+from .conftest import ROOT, SEED_ID
 
 HOST = "127.0.0.1"
+QUESTION = "講演したのは誰ですか？"
 SECRET = "KOTAE_SECRET_TOKEN_do_not_serve"
 
 
@@ -162,16 +172,46 @@ def test_unknown_event_names_are_refused(http: httpx.Client) -> None:
         assert "Traceback" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Gradio 6.31 api_visibility='private' only hides events from /info and "
-    "gradio_client; raw POST /gradio_api/call/<fn name> still runs them (qa/ui.py)",
-)
+NAMED_ROUTES = ["/gradio_api/call/", "/gradio_api/call/v2/", "/gradio_api/run/", "/gradio_api/api/"]
+
+
+def _events(http: httpx.Client) -> dict[str, int]:
+    """Every event of the page: api name -> fn_index (from /config, as the page reads them)."""
+    deps = http.get("/config").json()["dependencies"]
+    events = {d["api_name"]: d["id"] for d in deps}
+    public = {d["api_name"] for d in deps if d["api_visibility"] == "public"}
+    assert public == {"answer"}
+    assert {"respond", "view", "build", "load_example"} <= set(events), events
+    return events
+
+
 def test_private_events_cannot_be_called_by_name(http: httpx.Client) -> None:
-    # Read-only private events only: `build` (index rebuild) must not run on the seed index.
-    question = "講演したのは誰ですか？"
+    for name in set(_events(http)) - {"answer"}:
+        for route in NAMED_ROUTES:
+            status, text = _post(http, route + name, json={"data": []})
+            assert status == 404, (route + name, status, text[:200])
+    # Well-formed calls too (read-only events only, in case the guard ever lets one through).
     assert "event: complete" not in _call(http, "view", [])
-    assert "event: complete" not in _call(http, "respond", [question, [], []])
+    assert "event: complete" not in _call(http, "respond", [QUESTION, [], []])
+
+
+def test_no_queued_event_skips_the_queue_by_fn_index(http: httpx.Client) -> None:
+    # /run/<name> with an fn_index in the body would run that event at once, past the queue.
+    events = _events(http)
+    del events["load_example"]  # the page's one unqueued event: it puts an example in the box
+    for fn_index in events.values():
+        for route in ("/gradio_api/run/answer", "/gradio_api/run/predict"):
+            body = {"data": [], "fn_index": fn_index, "session_hash": "probe"}
+            status, text = _post(http, route, json=body)
+            assert status == 404, (route, fn_index, status, text[:200])
+
+
+def test_the_public_event_is_callable_by_name(http: httpx.Client) -> None:
+    body = _call(http, "answer", [QUESTION])
+    assert "event: complete" in body
+    data = body.split("event: complete", 1)[1].split("data:", 1)[1].strip()
+    (result,) = json.loads(data)
+    assert result["citations"][0]["doc_id"] == SEED_ID
 
 
 def test_overlong_question_is_a_clean_error(served: tuple[str, Settings]) -> None:
@@ -254,3 +294,100 @@ def test_upload_over_the_cap_is_rejected(served: tuple[str, Settings], http: htt
     response = _upload(http, settings.max_upload_bytes + 1_000)
     assert response.status_code == 413
     assert "Traceback" not in response.text
+
+
+@pytest.fixture(scope="module")
+def tiny_queue(seed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python app.py` answering one question at a time with room for one more to wait."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "QA_DOCS_DIR": str(seed_settings.docs_dir),
+        "QA_INDEX_DIR": str(seed_settings.index_dir),
+        "QA_CACHE_DIR": str(seed_settings.cache_dir),
+        "QA_HOST": HOST,
+        "QA_PORT": str(port),
+        "QA_CONCURRENCY_LIMIT": "1",
+        "QA_QUEUE_SIZE": "1",
+    }
+    log = tmp_path_factory.mktemp("tiny-queue") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://{HOST}:{port}"
+    try:
+        _wait_until_served(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _wait_until_served(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the page is served and a first question has loaded the model."""
+    for _ in range(600):
+        assert proc.poll() is None, log.read_text(errors="replace")
+        try:
+            if httpx.get(url + "/", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    assert Client(url, verbose=False).predict(QUESTION, api_name="/answer")["citations"]
+
+
+def _burst(url: str, clients: list[Client], raw: int) -> list[object]:
+    """Every client and `raw` plain HTTP callers ask at the same moment; their outcomes.
+
+    An outcome is the answer (a dict), the exception a client raised, or for plain HTTP the
+    (status, body) of POST /gradio_api/call/answer.
+    """
+    start = threading.Barrier(len(clients) + raw)
+
+    def ask(client: Client) -> object:
+        start.wait()
+        try:
+            return client.predict(QUESTION, api_name="/answer")
+        except Exception as exc:
+            return exc
+
+    def post(_: int) -> object:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            start.wait()
+            response = http.post("/gradio_api/call/answer", json={"data": [QUESTION]})
+            if response.status_code == 200:  # queued: read the answer so the queue drains
+                http.get(f"/gradio_api/call/answer/{response.json()['event_id']}")
+            return response.status_code, response.text
+
+    with ThreadPoolExecutor(len(clients) + raw) as pool:
+        asked = pool.map(ask, clients)
+        posted = pool.map(post, range(raw))
+        return [*asked, *posted]
+
+
+def test_a_full_queue_tells_callers_to_retry(tiny_queue: str) -> None:
+    url = tiny_queue
+    clients = [Client(url, verbose=False) for _ in range(20)]
+    outcomes: list[object] = []
+    for _ in range(5):  # one burst nearly always fills the queue; a few make it certain
+        outcomes += _burst(url, clients, raw=6)
+        answered = [o for o in outcomes if isinstance(o, dict)]
+        busy = [o for o in outcomes if isinstance(o, QueueError)]
+        busy_http = [o for o in outcomes if isinstance(o, tuple) and o[0] == 503]
+        if answered and busy and busy_http:
+            break
+    assert answered and busy and busy_http, outcomes
+    for result in answered:
+        assert result["text"] and result["citations"], result
+    for exc in busy:
+        assert "try again" in str(exc)
+    for status, body in [o for o in outcomes if isinstance(o, tuple)]:
+        assert status in (200, 503), (status, body)
+        if status == 503:
+            assert json.loads(body) == {"detail": BUSY}
+    others = [o for o in outcomes if not isinstance(o, dict | QueueError | tuple)]
+    assert not others, others  # no raw error, no crash: an answer or "busy, try again"
+    assert clients[0].predict(QUESTION, api_name="/answer")["citations"]  # still serving
+    for client in clients:
+        client.close()
