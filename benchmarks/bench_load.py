@@ -232,7 +232,7 @@ def _report(
     served = len(ordered) + tally.error_replies
     concurrency = args.concurrency or s.concurrency_limit
     queue = args.queue_size or s.queue_size
-    threads = args.torch_threads or "default"
+    threads = args.torch_threads or os.environ.get("OMP_NUM_THREADS") or "1 (app.py default)"
     print(
         f"{args.users} {'chat' if args.chat else 'API'} users x {elapsed:.0f} s, "
         f"{n_questions} dev questions (ja + en); "
