@@ -13,7 +13,7 @@ from .config import Settings
 from .embedding import Embedder
 from .generation import Generator, grounded_span
 from .lexical import BM25
-from .questions import content_terms
+from .questions import asks_who, content_terms, implied_terms
 from .text import sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
@@ -24,8 +24,15 @@ _PASSAGES = 3  # sentences are drawn from the best few passages only
 # A support must rank within this share of the lead's sentence: on 300 JSQuAD questions 0.8
 # contained the answer in 0.813 of answers against 0.797 at 0.9, dev median length unchanged.
 _SUPPORT_RANK = 0.8
-_CLAUSE_END = re.compile(r"[、，,」]\s*|――")
+_REACH = 300  # characters looked at around a passage to complete its first and last sentences
+# Clause ends; a closing quote ends one unless a quotative と ties it to what follows
+# ("「…」(…)と題された講演", "「…」と述べた").
+_CLAUSE_END = re.compile(r"[、，,]\s*|」(?!\s*(?:[(（][^)）]*[)）])?\s*と)\s*|――")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
+# A person named with an honorific; two characters at least, since 同氏 ("the said person")
+# names no one.
+_NAMED = re.compile(r"([\u30a0-\u30ff\u4e00-\u9fff]{2,})(?:氏|さん)")
+_BRACKETS = ("「」", "『』", "()", "（）", "[]", "【】")
 
 
 @dataclass(frozen=True)
@@ -64,11 +71,12 @@ def compose(
     # A sentence that only restates the question (a headline, say) cannot be its answer.
     asked = content_terms(searched)
     best = next((s for s in sentences if not _restates(_quote(s, found), asked)), sentences[0])
-    lead = _shorten(best, found, wanted, embedder, settings.lead_max_chars)
-    chosen = [lead]
-    support = _support(lead, best, sentences[1:], found, wanted)
-    if support:
-        chosen.append(_shorten(support, found, wanted, embedder, settings.lead_max_chars))
+    limit = settings.lead_max_chars
+    lead = _shorten(best, found, wanted, asked, embedder, limit)
+    extra = _introduction(lead, found, wanted, embedder, limit) if asks_who(question) else None
+    if extra is None and (support := _support(lead, best, sentences[1:], found, wanted)):
+        extra = _shorten(support, found, wanted, asked, embedder, limit)
+    chosen = [lead, extra] if extra else [lead]
     citations = [_cite(n, s, found.documents[s.hit.doc_id]) for n, s in enumerate(chosen, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     if not _CJK.search(question) and any(_CJK.search(c.quote) for c in citations):
@@ -148,6 +156,30 @@ def _support(
     return None
 
 
+def _introduction(
+    lead: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder, limit: int
+) -> _Span | None:
+    """Where the document first names the person the lead calls "X氏", if that is elsewhere:
+    a reader asking who wants the full name and role ("…のディレクター、サム・ラムジ氏").
+    That sentence, or in a long one the clause naming them and its neighbours.
+    """
+    named = _NAMED.search(_quote(lead, found))
+    if not named:
+        return None
+    text = found.documents[lead.hit.doc_id].text
+    first = text.find(named.group(1))
+    if first >= lead.start:
+        return None  # the lead is where they are first named
+    start, end = _local_sentences(text, first, first + 1)[0]
+    if end - start > limit:
+        # The role comes before the name ("ディレクター、サム・ラムジ氏") or after ("X氏は教授で").
+        cuts = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
+        before = [c for c in cuts if c <= first]
+        after = [c for c in cuts if c > first]
+        start, end = before[max(0, len(before) - 2)], after[min(1, len(after) - 1)]
+    return _scored([(lead.hit, start, end)], found, wanted, embedder)[0]
+
+
 def _quote(span: _Span, found: Retrieved) -> str:
     return found.documents[span.hit.doc_id].text[span.start : span.end]
 
@@ -169,7 +201,7 @@ def _abstention_reason(
         )
         if _coverage(hit.text, wanted) >= settings.min_term_coverage or hit.dense >= needed:
             return ""
-    present = set().union(*(terms(h.text) for h in passages))
+    present = set().union(*(set(terms(h.text)) | implied_terms(h.text) for h in passages))
     missing = sorted((t for t in wanted if t not in present), key=lambda t: -wanted[t])[:3]
     lacking = f"lack {', '.join(f'“{t}”' for t in missing)} and " if missing else ""
     coverage = max(_coverage(h.text, wanted) for h in passages)
@@ -187,15 +219,30 @@ def _sentences(
     """Every sentence of the passages, scored against the question (overlaps counted once)."""
     spans: dict[tuple[int, int], Hit] = {}
     for hit in passages:
-        for a, b in sentence_spans(hit.text):
-            spans.setdefault((hit.start + a, hit.start + b), hit)
+        # Whole sentences of the document, not of the chunk: a chunk may start mid-sentence.
+        for span in _local_sentences(found.documents[hit.doc_id].text, hit.start, hit.end):
+            spans.setdefault(span, hit)
     return _scored([(hit, a, b) for (a, b), hit in spans.items()], found, wanted, embedder)
 
 
+def _local_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The document's sentences that overlap text[start:end], found without splitting it all."""
+    lo, hi = max(0, start - _REACH), min(len(text), end + _REACH)
+    return [
+        (lo + a, lo + b) for a, b in sentence_spans(text[lo:hi]) if lo + a < end and start < lo + b
+    ]
+
+
 def _shorten(
-    sentence: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder, limit: int
+    sentence: _Span,
+    found: Retrieved,
+    wanted: Mapping[str, float],
+    asked: set[str],
+    embedder: Embedder,
+    limit: int,
 ) -> _Span:
-    """A long sentence gives way to its best run of one to three clauses."""
+    """A long sentence gives way to its best run of one to three clauses that does not just
+    restate the question."""
     if sentence.end - sentence.start <= limit:
         return sentence
     text = found.documents[sentence.hit.doc_id].text
@@ -208,11 +255,29 @@ def _shorten(
         for i in range(len(cuts) - 1)
         for j in range(i + 1, min(i + 3, len(cuts)))
     ]
-    best = max(_scored(windows, found, wanted, embedder), key=lambda s: s.coverage + s.dense)
-    # In Japanese the answer tends to follow the clause that matches the question
-    # ("…フィードバックは、.NETとJavaの相互運用性を望んでいる"), so take one clause more.
+    ranked = sorted(_scored(windows, found, wanted, embedder), key=lambda s: -s.coverage - s.dense)
+    # The clause that matches the question is not always the one that answers it: in
+    # "WindowsとLinuxという…は今後も、x86ベースの…主流であり続ける" the answer comes first.
+    # A window that cuts a bracket pair in two is a fragment no reader can follow.
+    best = next(
+        (
+            s
+            for s in ranked
+            if _balanced(_quote(s, found)) and not _restates(_quote(s, found), asked)
+        ),
+        ranked[0],
+    )
+    # More often it follows ("…フィードバックは、.NETとJavaの相互運用性を望んでいる"), so take
+    # one clause more unless that opens a bracket it does not close.
     end = next((c for c in cuts if c > best.end + 1), sentence.end)
+    if not _balanced(text[best.start : end]):
+        end = best.end
     return _scored([(sentence.hit, best.start, end)], found, wanted, embedder)[0]
+
+
+def _balanced(quote: str) -> bool:
+    """Whether every bracket the quote opens it also closes, and the other way round."""
+    return all(quote.count(a) == quote.count(b) for a, b in _BRACKETS)
 
 
 def _scored(
@@ -248,7 +313,7 @@ def _coverage(text: str, wanted: Mapping[str, float]) -> float:
     total = sum(wanted.values())
     if total == 0:
         return 0.0
-    present = set(terms(text))
+    present = set(terms(text)) | implied_terms(text)
     return sum(w for t, w in wanted.items() if t in present) / total
 
 

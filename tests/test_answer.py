@@ -53,7 +53,7 @@ def test_dev_citations_overlap_the_evidence(dev_answers) -> None:
         for c in ANSWERABLE
         if any(_overlaps_evidence(c, cit) for cit in dev_answers[c["id"]].citations)
     ]
-    assert len(found) >= 13, f"evidence cited for {found}"  # 13/16 measured (see README)
+    assert len(found) >= 15, f"evidence cited for {found}"  # 15/16 measured (see README)
 
 
 def test_dev_answers_contain_a_gold_alias(dev_answers) -> None:
@@ -62,7 +62,7 @@ def test_dev_answers_contain_a_gold_alias(dev_answers) -> None:
         for c in ANSWERABLE
         if any(_norm(alias) in _norm(dev_answers[c["id"]].text) for alias in c["answers"])
     ]
-    assert len(found) >= 14, f"gold answer contained for {found}"  # 14/16 measured
+    assert len(found) >= 15, f"gold answer contained for {found}"  # 15/16 measured
 
 
 def test_dev_answers_are_short(dev_answers) -> None:
@@ -79,9 +79,9 @@ def test_every_unanswerable_question_abstains_and_names_what_is_missing(dev_answ
     assert "本社" in dev_answers["na08"].reason
 
 
-def test_at_most_one_false_abstention(dev_answers) -> None:
+def test_no_answerable_question_abstains(dev_answers) -> None:
     false = [c["id"] for c in ANSWERABLE if dev_answers[c["id"]].abstained]
-    assert len(false) <= 1, false  # ja05: "タイトル" vs the article's "と題された"
+    assert false == []  # ja05 asks for the "タイトル"; the article says "と題された"
 
 
 def test_answers_lead_with_a_span_and_at_most_one_support(dev_answers) -> None:

@@ -1,0 +1,84 @@
+"""How answers are composed, on the real model and real indexes of small documents."""
+
+import pytest
+
+from qa import answer
+from qa.questions import asks_who, implied_terms
+from qa.text import terms
+
+PEOPLE = (
+    "山田花子氏は東京大学の教授で、海洋生物を研究している。\n"
+    "翌年の学会では多くの研究者が発表した。\n"
+    "会場は大阪の国際会議場だった。\n"
+    "学会の基調講演をしたのは山田氏だった。\n"
+)
+
+
+def _write(settings, name: str, text: str) -> None:
+    (settings.docs_dir / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def own_docs(settings):
+    for path in settings.docs_dir.iterdir():
+        path.unlink()
+    return settings
+
+
+def test_who_question_also_cites_where_the_person_is_introduced(own_docs) -> None:
+    _write(own_docs, "people.txt", PEOPLE)
+    a = answer("学会の基調講演をしたのは誰ですか？", settings=own_docs)
+    assert not a.abstained
+    assert "山田氏" in a.citations[0].quote
+    assert [c.quote for c in a.citations[1:]] == [
+        "山田花子氏は東京大学の教授で、海洋生物を研究している。"
+    ]
+    # The same question without "who" gets no introduction.
+    other = answer("学会の基調講演について教えてください", settings=own_docs)
+    assert all("山田花子" not in c.quote for c in other.citations)
+
+
+def test_quote_is_the_whole_sentence_even_when_a_chunk_starts_inside_it(own_docs) -> None:
+    sentence = (
+        "北海道の東部にある摩周湖は周囲を急な崖に囲まれた火口湖で透明度の高い湖として"
+        "古くから知られており世界でも有数の澄んだ水をたたえている。"
+    )
+    filler = "札幌は北海道の道庁所在地である。函館には有名な夜景がある。"
+    _write(own_docs, "lake.txt", filler + sentence + filler)
+    small = own_docs.replace(chunk_size=50, chunk_overlap=0)
+    a = answer("世界でも有数の澄んだ水をたたえている湖はどこですか？", settings=small)
+    assert a.citations[0].quote == sentence
+    assert sentence not in a.citations[0].passage.text  # the chunk holds only part of it
+
+
+def test_a_clause_window_never_cuts_a_quoted_title_in_two(own_docs) -> None:
+    _write(
+        own_docs,
+        "talk.txt",
+        "その日、「海と森と人の暮らし:百年の記録」(英題 Sea, Forest and People)と題された講演で"
+        "佐藤氏は、「森を守ることは海を守ることであり、その逆もまた真である」と語り、"
+        "会場の聴衆から大きな拍手を受けた。\n",
+    )
+    a = answer("講演のタイトルは何ですか？", settings=own_docs)
+    assert not a.abstained, a.reason  # the title is in quotes with と題, not called タイトル
+    assert "「海と森と人の暮らし:百年の記録」" in a.citations[0].quote
+
+
+def test_implied_terms_stand_for_question_words_said_another_way() -> None:
+    assert implied_terms("「On the Wire」と題された講演") >= set(terms("タイトル"))
+    assert implied_terms("題名は後に改められた") >= set(terms("タイトル"))
+    assert implied_terms("講演で話した") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("講演したのは誰ですか？", True),
+        ("Who gave the talk?", True),
+        ("Whose idea?", True),
+        ("講演のタイトルは何ですか？", False),
+        ("What is a whole number?", False),
+    ],
+)
+def test_asks_who(question: str, expected: bool) -> None:
+    assert asks_who(question) is expected
