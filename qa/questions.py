@@ -13,6 +13,7 @@ Turn = str | Mapping[str, str]
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _QUESTION_WORDS = re.compile("[何誰]")
 _WHO = re.compile(r"誰|どなた|\bwho(m|se)?\b", re.IGNORECASE)
+_WHAT_CALLED = re.compile(r"(何|なん|なに)(と|て)(いう|言う|いい|言い|呼|称|訳)|どう(訳|呼)")
 _STOPWORDS = frozenset(
     (
         "a an the of to in on at for by with from and or is are was were be been do does "
@@ -30,7 +31,7 @@ _REFERRING = re.compile(
 
 # Question words that documents tend to express another way: a title is given in quotes or
 # with 題 (「…」と題された講演). In JSQuAD valid, 4 of the 12 passages that answer a タイトル or
-# 題名 question lack the word, and all 4 quote the title.
+# 題名 question lack the word, and all 4 hold a 「…」 or 『…』 quote.
 _EXPRESSED_AS = {
     word: re.compile(r"[「『][^」』]+[」』]|と題|題名|表題|タイトル")
     for word in ("タイトル", "題名")
@@ -92,6 +93,14 @@ def asks_who(question: str) -> bool:
     Example: "講演したのは誰ですか？" -> True
     """
     return bool(_WHO.search(question))
+
+
+def asks_name(question: str) -> bool:
+    """Whether the question asks what something is called.
+
+    Example: "ほとんど雨が降らない梅雨を何と呼ぶか" -> True
+    """
+    return bool(_WHAT_CALLED.search(question))
 
 
 def implied_terms(passage: str) -> set[str]:

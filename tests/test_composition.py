@@ -3,7 +3,7 @@
 import pytest
 
 from qa import answer
-from qa.questions import asks_who, implied_terms
+from qa.questions import asks_name, asks_who, implied_terms
 from qa.text import terms
 
 PEOPLE = (
@@ -64,6 +64,20 @@ def test_a_clause_window_never_cuts_a_quoted_title_in_two(own_docs) -> None:
     assert "「海と森と人の暮らし:百年の記録」" in a.citations[0].quote
 
 
+def test_what_is_it_called_question_also_cites_the_sentence_that_gives_the_name(own_docs) -> None:
+    described = "梅雨の期間中に雨がほとんど降らない場合がある。"
+    named = "このような年のことを空梅雨（からつゆ）という。"
+    _write(
+        own_docs, "rain.txt", f"梅雨は初夏の長雨である。{described}{named}梅雨の後は夏になる。\n"
+    )
+    a = answer("梅雨の期間中に雨がほとんど降らない場合を何という？", settings=own_docs)
+    assert [c.quote for c in a.citations] == [described, named]
+    # Asked without "what is it called", the description alone answers.
+    assert [c.quote for c in answer("梅雨の期間中に雨は降りますか", settings=own_docs).citations][
+        :1
+    ] == [described]
+
+
 def test_implied_terms_stand_for_question_words_said_another_way() -> None:
     assert implied_terms("「On the Wire」と題された講演") >= set(terms("タイトル"))
     assert implied_terms("題名は後に改められた") >= set(terms("タイトル"))
@@ -82,3 +96,18 @@ def test_implied_terms_stand_for_question_words_said_another_way() -> None:
 )
 def test_asks_who(question: str, expected: bool) -> None:
     assert asks_who(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("梅雨の中休みを何という？", True),
+        ("これを何と呼ぶか", True),
+        ("リズムは日本語でどう訳される？", True),
+        ("なんて言いますか", True),
+        ("何が降りますか", False),
+        ("梅雨という言葉の由来は？", False),
+    ],
+)
+def test_asks_name(question: str, expected: bool) -> None:
+    assert asks_name(question) is expected
