@@ -86,6 +86,7 @@ def compose(
     lead = _shorten(best, found, wanted, asked, embedder, limit)
     extra = None
     if asks_who(question):
+        lead = _through_name(lead, best, found, wanted, embedder)
         extra = _introduction(lead, found, wanted, embedder, limit)
     elif naming and (named := _named_next(lead, found)):
         extra = _scored([(lead.hit, *named)], found, wanted, embedder)[0]
@@ -169,6 +170,22 @@ def _support(
         ):
             return other
     return None
+
+
+def _through_name(
+    lead: _Span, sentence: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder
+) -> _Span:
+    """The lead, stretched to the clause of its sentence that names a person if it names none:
+    the answer to "who" must hold the name ("…のディレクター、" → "…、サム・ラムジ氏は…").
+    """
+    text = found.documents[lead.hit.doc_id].text
+    named = _NAMED.search(text, sentence.start, sentence.end)
+    if named is None or _NAMED.search(text, lead.start, lead.end):
+        return lead
+    clause = _CLAUSE_END.search(text, named.end(), sentence.end)
+    start = min(lead.start, named.start())
+    end = max(lead.end, clause.end() if clause else sentence.end)
+    return _scored([(lead.hit, start, end)], found, wanted, embedder)[0]
 
 
 def _introduction(

@@ -26,7 +26,7 @@ from .types import Answer, Hit
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
 _EVIDENCE_DEPTH = 3  # the evidence must be in one of this many passages
-_SAMPLE_SEED = 5  # the answered sample is the same on every run
+SAMPLE_SEED = 5  # the answered sample is the same on every run
 _PARAGRAPH_FILE = re.compile(r"p\d{4,}\.txt")
 
 
@@ -230,7 +230,7 @@ def evaluate_squad(
     started = perf_counter()
     ranks = [_rank(q, doc, s) for q, doc, _ in _progress(questions, progress)]
     search_seconds = perf_counter() - started
-    sample = random.Random(_SAMPLE_SEED).sample(questions, min(answers, len(questions)))
+    sample = random.Random(SAMPLE_SEED).sample(questions, min(answers, len(questions)))
     answered = [_answer(q, gold, s) for q, _, gold in _progress(sample, progress)]
     return SquadReport(
         dataset=path.name,

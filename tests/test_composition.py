@@ -38,6 +38,21 @@ def test_who_question_also_cites_where_the_person_is_introduced(own_docs) -> Non
     assert all("山田花子" not in c.quote for c in other.citations)
 
 
+def test_who_answer_clause_is_stretched_to_the_name(own_docs) -> None:
+    sentence = (
+        "2010年の秋に東京の国際会議場で開かれた第三回国際海洋会議の基調講演は大変な評判を呼び、"
+        "各国の新聞やテレビでも連日のように大きく報じられたが、"
+        "その講演をしたのは日本海洋学会の会長を長く務めた、山田花子氏であった。"
+    )
+    assert len(sentence) > own_docs.lead_max_chars  # so the lead is cut down to clauses
+    _write(own_docs, "congress.txt", f"海洋会議は毎年開かれる。{sentence}\n")
+    a = answer("第三回国際海洋会議の基調講演をしたのは誰ですか？", settings=own_docs)
+    assert "山田花子氏" in a.citations[0].quote
+    # Not asked who, the best clauses are quoted without the name.
+    other = answer("第三回国際海洋会議の基調講演の評判はどうでしたか？", settings=own_docs)
+    assert "山田花子" not in other.text
+
+
 def test_quote_is_the_whole_sentence_even_when_a_chunk_starts_inside_it(own_docs) -> None:
     sentence = (
         "北海道の東部にある摩周湖は周囲を急な崖に囲まれた火口湖で透明度の高い湖として"
