@@ -14,7 +14,7 @@ from .embedding import Embedder
 from .generation import Generator, grounded_span
 from .lexical import BM25
 from .questions import asks_name, asks_who, content_terms, implied_terms
-from .text import sentence_spans, terms
+from .text import has_cjk, sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"
@@ -29,7 +29,6 @@ _REACH = 300  # characters looked at around a passage to complete its first and 
 # Clause ends; a closing quote ends one unless a quotative と ties it to what follows
 # ("「…」(…)と題された講演", "「…」と述べた").
 _CLAUSE_END = re.compile(r"[、，,]\s*|」(?!\s*(?:[(（][^)）]*[)）])?\s*と)\s*|――")
-_CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 # A person named with an honorific; two characters at least, since 同氏 ("the said person")
 # names no one.
 _NAMED = re.compile(r"([\u30a0-\u30ff\u4e00-\u9fff]{2,})(?:氏|さん)")
@@ -95,7 +94,7 @@ def compose(
     chosen = [lead, extra] if extra else [lead]
     citations = [_cite(n, s, found.documents[s.hit.doc_id]) for n, s in enumerate(chosen, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    if not _CJK.search(question) and any(_CJK.search(c.quote) for c in citations):
+    if not has_cjk(question) and any(has_cjk(c.quote) for c in citations):
         text = f"{text} {CROSS_LINGUAL_NOTE}"
     return Answer(question, text, False, citations, searched_query=searched)
 
@@ -112,7 +111,7 @@ def _restates(sentence: str, asked: set[str]) -> bool:
 
 def _units(terms: set[str]) -> set[str]:
     """Characters of Japanese terms and whole Latin-script words."""
-    return {u for t in terms for u in (t if _CJK.search(t) else [t])}
+    return {u for t in terms for u in (t if has_cjk(t) else [t])}
 
 
 def _key_terms(question: str, searched: str, lexical: BM25) -> dict[str, float]:
@@ -241,7 +240,7 @@ def _abstention_reason(
     if not passages:
         return "nothing was retrieved"
     for hit in passages:
-        same_language = bool(_CJK.search(question)) == bool(_CJK.search(hit.text))
+        same_language = has_cjk(question) == has_cjk(hit.text)
         needed = (
             settings.min_dense_same_language if same_language else settings.min_dense_cross_lingual
         )

@@ -46,6 +46,14 @@ def match_key(text: str) -> str:
     return unicodedata.normalize("NFKC", visible(text)).casefold()
 
 
+def has_cjk(text: str) -> bool:
+    """Whether the text holds Japanese (or other CJK) script.
+
+    Example: "Who is ラムジ?" -> True
+    """
+    return _CJK_RUN.search(text) is not None
+
+
 def terms(text: str) -> list[str]:
     """Lexical terms: character bigrams inside CJK runs, whole words elsewhere.
 
