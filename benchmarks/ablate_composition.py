@@ -21,14 +21,9 @@ from unittest import mock
 
 from qa import answering
 from qa.answering import Retrieved, compose
-from qa.build import build_index
-from qa.config import Settings
-from qa.embedding import load_embedder
 from qa.errors import InvalidQuestion
-from qa.evaluation import SAMPLE_SEED, contains_answer, load_squad, write_paragraphs
-from qa.index import load_index
+from qa.evaluation import SAMPLE_SEED, contains_answer, index_squad
 from qa.questions import check_question
-from qa.search import Searcher
 
 JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"
 
@@ -51,15 +46,11 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True, help="documents and index")
     parser.add_argument("--questions", type=int, default=1000)
     args = parser.parse_args()
-    paragraphs = load_squad(JSQUAD)
-    s = Settings.load(docs_dir=args.workdir / "docs", index_dir=args.workdir / "index")
-    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
-    embedder = load_embedder(s.embed_model, s.cache_dir)
-    build_index(s, embedder, progress=True)
-    searcher = Searcher(load_index(s.index_dir))
+    squad = index_squad(JSQUAD, args.workdir)
+    s, embedder, searcher = squad.settings, squad.embedder, squad.searcher
     documents = {d: e.document for d, e in searcher.index.documents.items()}
     questions = [
-        (q, gold) for p in paragraphs for q, gold in zip(p.questions, p.answers, strict=True)
+        (q, gold) for p in squad.paragraphs for q, gold in zip(p.questions, p.answers, strict=True)
     ]
     sample = random.Random(SAMPLE_SEED).sample(questions, min(args.questions, len(questions)))
     retrieved: list[tuple[str, Retrieved, list[str]]] = []

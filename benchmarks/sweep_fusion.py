@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qa.build import build_index
-from qa.config import Settings
-from qa.embedding import load_embedder
-from qa.evaluation import SEARCH_DEPTH, RankMetrics, document_rank, load_squad, write_paragraphs
-from qa.index import load_index
+from qa.evaluation import SEARCH_DEPTH, RankMetrics, document_rank, index_squad
 from qa.lexical import BM25, K1, B
 from qa.questions import check_question
-from qa.search import Searcher, fuse, top_k
+from qa.search import fuse, top_k
 
 JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"
 WEIGHTS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 1.0)
@@ -33,16 +29,12 @@ def main() -> None:
     parser.add_argument("--k1", type=float, default=K1, help=f"BM25 k1 (default {K1})")
     parser.add_argument("--b", type=float, default=B, help=f"BM25 b (default {B})")
     args = parser.parse_args()
-    paragraphs = load_squad(JSQUAD)
-    s = Settings.load(docs_dir=args.workdir / "docs", index_dir=args.workdir / "index")
-    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
-    embedder = load_embedder(s.embed_model, s.cache_dir)
-    build_index(s, embedder, progress=True)
-    searcher = Searcher(load_index(s.index_dir))
+    squad = index_squad(JSQUAD, args.workdir)
+    s, embedder, searcher = squad.settings, squad.embedder, squad.searcher
     searcher.lexical = BM25.from_counts(searcher.index.term_counts, args.k1, args.b)
     doc_ids = [c.doc_id for c in searcher.index.chunks]
     ranks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
-    for n, paragraph in enumerate(paragraphs):
+    for n, paragraph in enumerate(squad.paragraphs):
         for raw in paragraph.questions:
             question = check_question(raw, s.max_question_chars)  # as search() does
             dense = searcher.dense_scores(embedder.encode_query(question))

@@ -16,10 +16,12 @@ from time import perf_counter
 from typing import Any
 
 from . import api
+from .build import build_index
 from .config import Settings
-from .embedding import load_embedder
+from .embedding import Embedder, load_embedder
 from .errors import InvalidEvalFile, InvalidQuestion, InvalidSetting
 from .index import load_index
+from .search import Searcher
 from .text import match_key
 from .types import Answer, Hit
 
@@ -253,6 +255,26 @@ class SquadParagraph:
     context: str  # without JSQuAD's leading "title [SEP] "
     questions: list[str]
     answers: list[list[str]]  # per question (empty lists when the file has none)
+
+
+@dataclass(frozen=True)
+class SquadIndex:
+    """A SQuAD file indexed in a work folder, ready to search (for benchmarks)."""
+
+    paragraphs: list[SquadParagraph]
+    settings: Settings
+    embedder: Embedder
+    searcher: Searcher
+
+
+def index_squad(path: Path, workdir: Path) -> SquadIndex:
+    """Write one document per paragraph to `workdir/docs` and bring `workdir/index` up to date."""
+    paragraphs = load_squad(path)
+    s = Settings.load(docs_dir=workdir / "docs", index_dir=workdir / "index")
+    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    build_index(s, embedder, progress=True)
+    return SquadIndex(paragraphs, s, embedder, Searcher(load_index(s.index_dir)))
 
 
 def load_squad(path: Path) -> list[SquadParagraph]:
