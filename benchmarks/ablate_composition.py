@@ -35,7 +35,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "support rank 0.6": {"_SUPPORT_RANK": 0.6},
     "no 'what is it called' rule": {"asks_name": lambda q: False},
     "no 'who' rules": {"asks_who": lambda q: False},
-    "no title realisation (タイトル ~ 「…」)": {"implied_terms": lambda t: set()},
+    "no title realisation (タイトル ~ 「…」)": {"implied_terms": lambda text, wanted: set()},
     "clause windows may cut brackets": {"_balanced": lambda q: True},
 }
 

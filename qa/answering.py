@@ -204,7 +204,7 @@ def _introduction(
     start, end = _local_sentences(text, first, first + 1)[0]
     if end - start > limit:
         # The role comes before the name ("ディレクター、サム・ラムジ氏") or after ("X氏は教授で").
-        cuts = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
+        cuts = _clause_cuts(text, start, end)
         before = [c for c in cuts if c <= first]
         after = [c for c in cuts if c > first]
         start, end = before[max(0, len(before) - 2)], after[min(1, len(after) - 1)]
@@ -246,7 +246,7 @@ def _abstention_reason(
         )
         if _coverage(hit.text, wanted) >= settings.min_term_coverage or hit.dense >= needed:
             return ""
-    present = set().union(*(set(terms(h.text)) | implied_terms(h.text) for h in passages))
+    present = set().union(*(set(terms(h.text)) | implied_terms(h.text, wanted) for h in passages))
     missing = sorted((t for t in wanted if t not in present), key=lambda t: -wanted[t])[:3]
     lacking = f"lack {', '.join(f'“{t}”' for t in missing)} and " if missing else ""
     coverage = max(_coverage(h.text, wanted) for h in passages)
@@ -291,10 +291,7 @@ def _shorten(
     if sentence.end - sentence.start <= limit:
         return sentence
     text = found.documents[sentence.hit.doc_id].text
-    cuts = [sentence.start] + [
-        m.end() for m in _CLAUSE_END.finditer(text, sentence.start, sentence.end)
-    ]
-    cuts = sorted({c for c in cuts if c < sentence.end} | {sentence.end})
+    cuts = _clause_cuts(text, sentence.start, sentence.end)
     windows = [
         (sentence.hit, cuts[i], cuts[j])
         for i in range(len(cuts) - 1)
@@ -318,6 +315,12 @@ def _shorten(
     if not _balanced(text[best.start : end]):
         end = best.end
     return _scored([(sentence.hit, best.start, end)], found, wanted, embedder)[0]
+
+
+def _clause_cuts(text: str, start: int, end: int) -> list[int]:
+    """Offsets where the clauses of text[start:end] begin, and `end`."""
+    inner = {m.end() for m in _CLAUSE_END.finditer(text, start, end)}
+    return sorted({start, end} | {c for c in inner if c < end})
 
 
 def _balanced(quote: str) -> bool:
@@ -358,7 +361,7 @@ def _coverage(text: str, wanted: Mapping[str, float]) -> float:
     total = sum(wanted.values())
     if total == 0:
         return 0.0
-    present = set(terms(text)) | implied_terms(text)
+    present = set(terms(text)) | implied_terms(text, wanted)
     return sum(w for t, w in wanted.items() if t in present) / total
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from .errors import InvalidQuestion
 from .text import clean, match_key, terms
@@ -32,8 +32,8 @@ _REFERRING = re.compile(
 # Question words that documents tend to express another way: a title is given in quotes or
 # with 題 (「…」と題された講演). In JSQuAD valid, 4 of the 12 passages that answer a タイトル or
 # 題名 question lack the word, and all 4 hold a 「…」 or 『…』 quote.
-_EXPRESSED_AS = {
-    word: re.compile(r"[「『][^」』]+[」』]|と題|題名|表題|タイトル")
+_EXPRESSED_AS = {  # the word's terms -> how passages say it
+    frozenset(terms(word)): re.compile(r"[「『][^」』]+[」』]|と題|題名|表題|タイトル")
     for word in ("タイトル", "題名")
 }
 
@@ -103,10 +103,15 @@ def asks_name(question: str) -> bool:
     return bool(_WHAT_CALLED.search(question))
 
 
-def implied_terms(passage: str) -> set[str]:
-    """Terms of question words that the passage expresses in other words.
+def implied_terms(passage: str, wanted: Collection[str]) -> set[str]:
+    """The wanted terms of question words that the passage expresses in other words.
 
-    Example: "「On the Wire」と題された講演" -> {"タイ", "イト", "トル", "題名"}
+    Example: ("「On the Wire」と題された講演", {"タイ", "イト", "トル", "講演"})
+             -> {"タイ", "イト", "トル"}
     """
+    wanted = set(wanted)
+    asked = [(word, form) for word, form in _EXPRESSED_AS.items() if word & wanted]
+    if not asked:
+        return set()  # the usual case: no such word asked, no need to look at the passage
     key = match_key(passage)
-    return {t for word, form in _EXPRESSED_AS.items() if form.search(key) for t in terms(word)}
+    return {t for word, form in asked if form.search(key) for t in word & wanted}
