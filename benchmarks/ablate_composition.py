@@ -3,17 +3,21 @@
 JSQuAD: JGLUE (Yahoo Japan), CC BY-SA 4.0, read from ../shared/data (not copied here).
 
     .venv/bin/python benchmarks/ablate_composition.py --workdir DIR [--questions 1000]
+        [--only REGEX]
 
 DIR holds (or receives) the documents and index of `qa eval --squad ... --workdir DIR`. The
 sample is the one `qa eval --squad ... --answers N` answers, and each question is retrieved
 once; the default row equals that command's containment. The other rows patch one rule of
 qa.answering out (or change the support rank), so every row shares the same retrieval.
+--only answers every JSQuAD valid question that matches REGEX instead of the sample, to
+measure a rule on the questions it is for.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import statistics
 from contextlib import ExitStack
 from pathlib import Path
@@ -35,6 +39,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "support rank 0.6": {"_SUPPORT_RANK": 0.6},
     "no 'what is it called' rule": {"asks_name": lambda q: False},
     "no 'who' rules": {"asks_who": lambda q: False},
+    "no slot rule (誰から ~ 開発者から)": {"answer_slot": lambda q: None},
     "no title realisation (タイトル ~ 「…」)": {"implied_terms": lambda text, wanted: set()},
     "clause windows may cut brackets": {"_balanced": lambda q: True},
 }
@@ -45,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, required=True, help="documents and index")
     parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--only", type=re.compile, help="every question matching this instead")
     args = parser.parse_args()
     squad = index_squad(JSQUAD, args.workdir)
     s, embedder, searcher = squad.settings, squad.embedder, squad.searcher
@@ -52,7 +58,10 @@ def main() -> None:
     questions = [
         (q, gold) for p in squad.paragraphs for q, gold in zip(p.questions, p.answers, strict=True)
     ]
-    sample = random.Random(SAMPLE_SEED).sample(questions, min(args.questions, len(questions)))
+    if args.only:
+        sample = [(q, gold) for q, gold in questions if args.only.search(q)]
+    else:
+        sample = random.Random(SAMPLE_SEED).sample(questions, min(args.questions, len(questions)))
     retrieved: list[tuple[str, Retrieved, list[str]]] = []
     for question, gold in sample:
         try:
@@ -62,7 +71,10 @@ def main() -> None:
         vector = embedder.encode_query(cleaned)
         hits = searcher.search(cleaned, vector, s.top_k, s.lexical_weight)
         retrieved.append((cleaned, Retrieved(hits, documents, searcher.lexical, vector), gold))
-    print(f"{len(sample)} questions (seed {SAMPLE_SEED})")
+    print(
+        f"{len(sample)} questions"
+        + (f" matching {args.only.pattern}" if args.only else f" (seed {SAMPLE_SEED})")
+    )
     print(f"{'variant':45s} contains  abstained  median chars (of answers given)")
     for name, patches in ABLATIONS.items():
         contained, abstained, lengths = 0, len(sample) - len(retrieved), []

@@ -13,7 +13,7 @@ from .config import Settings
 from .embedding import Embedder
 from .generation import Generator, grounded_span
 from .lexical import BM25
-from .questions import asks_name, asks_who, content_terms, implied_terms
+from .questions import answer_slot, asks_name, asks_who, content_terms, implied_terms
 from .text import has_cjk, sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
@@ -21,6 +21,10 @@ ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが
 CROSS_LINGUAL_NOTE = "(quoted in Japanese)"
 
 _PASSAGES = 3  # sentences are drawn from the best few passages only
+# What a span that fills the question word's slot ("誰から" ~ "開発者から") adds to its rank. On
+# the 62 JSQuAD valid questions that ask 誰から, いつまで and the like, answers contained the gold
+# answer in 0.790 of cases without the rule, 0.823 at 0.05, and 0.839 from 0.1 up to 0.3.
+_SLOT_BONUS = 0.1
 # A support must rank within this share of the lead's sentence: on 1,000 JSQuAD questions 0.7
 # contained the answer in 0.813 of answers against 0.802 at 0.8 (median 71 characters against
 # 68; dev median unchanged), and going lower buys little (0.816 at 0.6).
@@ -47,16 +51,30 @@ class Retrieved:
 
 
 @dataclass(frozen=True)
+class _Asked:
+    """One question as composing sees it, and where its answer is looked for."""
+
+    found: Retrieved
+    embedder: Embedder
+    wanted: Mapping[str, float]  # key terms, idf-weighted
+    terms: set[str]  # content terms of the searched query
+    slot: re.Pattern[str] | None  # how a phrase answering the question word looks, if known
+
+
+@dataclass(frozen=True)
 class _Span:
     hit: Hit
     start: int  # in the document
     end: int
     coverage: float  # idf-weighted share of the question's content terms found in it
     dense: float  # cosine with the question
+    fills_slot: bool  # holds a phrase of the form the question word asks for
 
     @property
     def rank(self) -> float:
-        return self.coverage + 2.0 * self.dense + 0.05 * self.hit.score
+        return (
+            self.coverage + 2.0 * self.dense + 0.05 * self.hit.score + _SLOT_BONUS * self.fills_slot
+        )
 
 
 def compose(
@@ -68,8 +86,8 @@ def compose(
     reason = _abstention_reason(question, passages, wanted, settings)
     if reason:
         return Answer(question, ABSTAIN_TEXT, True, [], searched_query=searched, reason=reason)
-    sentences = sorted(_sentences(passages, found, wanted, embedder), key=lambda s: -s.rank)
-    asked = content_terms(searched)
+    asked = _Asked(found, embedder, wanted, content_terms(searched), answer_slot(question))
+    sentences = sorted(_sentences(passages, asked), key=lambda s: -s.rank)
     naming = asks_name(question)
     # A sentence that only restates the question (a headline, say) cannot be its answer,
     # unless the question asks what something is called and the next sentence names it.
@@ -77,20 +95,20 @@ def compose(
         (
             s
             for s in sentences
-            if not _restates(_quote(s, found), asked) or (naming and _named_next(s, found))
+            if not _restates(_quote(s, found), asked.terms) or (naming and _named_next(s, found))
         ),
         sentences[0],
     )
     limit = settings.lead_max_chars
-    lead = _shorten(best, found, wanted, asked, embedder, limit)
+    lead = _shorten(best, asked, limit)
     extra = None
     if asks_who(question):
-        lead = _through_name(lead, best, found, wanted, embedder)
-        extra = _introduction(lead, found, wanted, embedder, limit)
+        lead = _through_name(lead, best, asked)
+        extra = _introduction(lead, asked, limit)
     elif naming and (named := _named_next(lead, found)):
-        extra = _scored([(lead.hit, *named)], found, wanted, embedder)[0]
-    if extra is None and (support := _support(lead, best, sentences[1:], found, wanted)):
-        extra = _shorten(support, found, wanted, asked, embedder, limit)
+        extra = _scored([(lead.hit, *named)], asked)[0]
+    if extra is None and (support := _support(lead, best, sentences[1:], asked)):
+        extra = _shorten(support, asked, limit)
     chosen = [lead, extra] if extra else [lead]
     citations = [_cite(n, s, found.documents[s.hit.doc_id]) for n, s in enumerate(chosen, 1)]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
@@ -153,51 +171,45 @@ def refine(extractive: Answer, generator: Generator, max_chars: int) -> Answer:
     )
 
 
-def _support(
-    lead: _Span, best: _Span, others: list[_Span], found: Retrieved, wanted: Mapping[str, float]
-) -> _Span | None:
+def _support(lead: _Span, best: _Span, others: list[_Span], asked: _Asked) -> _Span | None:
     """The best other sentence nearly as good as the lead's that holds key terms the lead lacks.
 
     A support that adds nothing the question asks about only makes the answer longer.
     """
-    lead_text = _quote(lead, found)
+    lead_text = _quote(lead, asked.found)
     for other in others:
         if other.rank < _SUPPORT_RANK * best.rank:
             return None
         if not _overlap(other, best) and (
-            _coverage(lead_text + _quote(other, found), wanted) > lead.coverage
+            _coverage(lead_text + _quote(other, asked.found), asked.wanted) > lead.coverage
         ):
             return other
     return None
 
 
-def _through_name(
-    lead: _Span, sentence: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder
-) -> _Span:
+def _through_name(lead: _Span, sentence: _Span, asked: _Asked) -> _Span:
     """The lead, stretched to the clause of its sentence that names a person if it names none:
     the answer to "who" must hold the name ("…のディレクター、" → "…、サム・ラムジ氏は…").
     """
-    text = found.documents[lead.hit.doc_id].text
+    text = asked.found.documents[lead.hit.doc_id].text
     named = _NAMED.search(text, sentence.start, sentence.end)
     if named is None or _NAMED.search(text, lead.start, lead.end):
         return lead
     clause = _CLAUSE_END.search(text, named.end(), sentence.end)
     start = min(lead.start, named.start())
     end = max(lead.end, clause.end() if clause else sentence.end)
-    return _scored([(lead.hit, start, end)], found, wanted, embedder)[0]
+    return _scored([(lead.hit, start, end)], asked)[0]
 
 
-def _introduction(
-    lead: _Span, found: Retrieved, wanted: Mapping[str, float], embedder: Embedder, limit: int
-) -> _Span | None:
+def _introduction(lead: _Span, asked: _Asked, limit: int) -> _Span | None:
     """Where the document first names the person the lead calls "X氏", if that is elsewhere:
     a reader asking who wants the full name and role ("…のディレクター、サム・ラムジ氏").
     That sentence, or in a long one the clause naming them and its neighbours.
     """
-    named = _NAMED.search(_quote(lead, found))
+    named = _NAMED.search(_quote(lead, asked.found))
     if not named:
         return None
-    text = found.documents[lead.hit.doc_id].text
+    text = asked.found.documents[lead.hit.doc_id].text
     first = text.find(named.group(1))
     if first >= lead.start:
         return None  # the lead is where they are first named
@@ -208,7 +220,7 @@ def _introduction(
         before = [c for c in cuts if c <= first]
         after = [c for c in cuts if c > first]
         start, end = before[max(0, len(before) - 2)], after[min(1, len(after) - 1)]
-    return _scored([(lead.hit, start, end)], found, wanted, embedder)[0]
+    return _scored([(lead.hit, start, end)], asked)[0]
 
 
 def _named_next(span: _Span, found: Retrieved) -> tuple[int, int] | None:
@@ -258,16 +270,14 @@ def _abstention_reason(
     )
 
 
-def _sentences(
-    passages: list[Hit], found: Retrieved, wanted: Mapping[str, float], embedder: Embedder
-) -> list[_Span]:
+def _sentences(passages: list[Hit], asked: _Asked) -> list[_Span]:
     """Every sentence of the passages, scored against the question (overlaps counted once)."""
     spans: dict[tuple[int, int], Hit] = {}
     for hit in passages:
         # Whole sentences of the document, not of the chunk: a chunk may start mid-sentence.
-        for span in _local_sentences(found.documents[hit.doc_id].text, hit.start, hit.end):
+        for span in _local_sentences(asked.found.documents[hit.doc_id].text, hit.start, hit.end):
             spans.setdefault(span, hit)
-    return _scored([(hit, a, b) for (a, b), hit in spans.items()], found, wanted, embedder)
+    return _scored([(hit, a, b) for (a, b), hit in spans.items()], asked)
 
 
 def _local_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -278,18 +288,12 @@ def _local_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     ]
 
 
-def _shorten(
-    sentence: _Span,
-    found: Retrieved,
-    wanted: Mapping[str, float],
-    asked: set[str],
-    embedder: Embedder,
-    limit: int,
-) -> _Span:
+def _shorten(sentence: _Span, asked: _Asked, limit: int) -> _Span:
     """A long sentence gives way to its best run of one to three clauses that does not just
     restate the question."""
     if sentence.end - sentence.start <= limit:
         return sentence
+    found = asked.found
     text = found.documents[sentence.hit.doc_id].text
     cuts = _clause_cuts(text, sentence.start, sentence.end)
     windows = [
@@ -297,7 +301,11 @@ def _shorten(
         for i in range(len(cuts) - 1)
         for j in range(i + 1, min(i + 3, len(cuts)))
     ]
-    ranked = sorted(_scored(windows, found, wanted, embedder), key=lambda s: -s.coverage - s.dense)
+    # A window holding the phrase the question word asks for ("誰から" ~ "開発者から") comes
+    # first, whatever else matches.
+    ranked = sorted(
+        _scored(windows, asked), key=lambda s: (not s.fills_slot, -s.coverage - s.dense)
+    )
     # The clause that matches the question is not always the one that answers it: in
     # "WindowsとLinuxという…は今後も、x86ベースの…主流であり続ける" the answer comes first.
     # A window that cuts a bracket pair in two is a fragment no reader can follow.
@@ -305,16 +313,17 @@ def _shorten(
         (
             s
             for s in ranked
-            if _balanced(_quote(s, found)) and not _restates(_quote(s, found), asked)
+            if _balanced(_quote(s, found)) and not _restates(_quote(s, found), asked.terms)
         ),
         ranked[0],
     )
     # More often it follows ("…フィードバックは、.NETとJavaの相互運用性を望んでいる"), so take
-    # one clause more unless that opens a bracket it does not close.
+    # one clause more, unless the window already holds the asked-for phrase or the clause
+    # would open a bracket it does not close.
     end = next((c for c in cuts if c > best.end + 1), sentence.end)
-    if not _balanced(text[best.start : end]):
+    if best.fills_slot or not _balanced(text[best.start : end]):
         end = best.end
-    return _scored([(sentence.hit, best.start, end)], found, wanted, embedder)[0]
+    return _scored([(sentence.hit, best.start, end)], asked)[0]
 
 
 def _clause_cuts(text: str, start: int, end: int) -> list[int]:
@@ -328,17 +337,20 @@ def _balanced(quote: str) -> bool:
     return all(quote.count(a) == quote.count(b) for a, b in _BRACKETS)
 
 
-def _scored(
-    spans: list[tuple[Hit, int, int]],
-    found: Retrieved,
-    wanted: Mapping[str, float],
-    embedder: Embedder,
-) -> list[_Span]:
-    trimmed = [(hit, *_trim(found.documents[hit.doc_id].text, a, b)) for hit, a, b in spans]
-    quotes = [found.documents[hit.doc_id].text[a:b] for hit, a, b in trimmed]
-    dense = embedder.encode_sentences(quotes) @ found.query_vector if quotes else []
+def _scored(spans: list[tuple[Hit, int, int]], asked: _Asked) -> list[_Span]:
+    documents = asked.found.documents
+    trimmed = [(hit, *_trim(documents[hit.doc_id].text, a, b)) for hit, a, b in spans]
+    quotes = [documents[hit.doc_id].text[a:b] for hit, a, b in trimmed]
+    dense = asked.embedder.encode_sentences(quotes) @ asked.found.query_vector if quotes else []
     return [
-        _Span(hit, a, b, _coverage(quote, wanted), float(score))
+        _Span(
+            hit,
+            a,
+            b,
+            _coverage(quote, asked.wanted),
+            float(score),
+            bool(asked.slot and asked.slot.search(quote)),
+        )
         for (hit, a, b), quote, score in zip(trimmed, quotes, dense, strict=True)
     ]
 

@@ -133,6 +133,7 @@ class QACaseResult:
     contained: bool  # the answer text contains one of the accepted answers
     evidence_cited: bool  # a citation overlaps the evidence span
     evidence_retrieved: bool  # one of the top passages overlaps the evidence span
+    chars: int  # length of the answer text
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,14 @@ class QAMetrics:
     correct_abstentions: int  # abstentions on unanswerable cases
     false_abstentions: int  # abstentions on answerable cases
     abstention_accuracy: float | None  # share of all cases where abstaining (or not) was right
+    median_chars: float | None  # of the answers given to answerable cases
 
     @classmethod
     def of(cls, results: list[QACaseResult]) -> QAMetrics:
         """Aggregate case results."""
         answerable = [r for r in results if r.answerable]
         unanswerable = [r for r in results if not r.answerable]
+        lengths = [r.chars for r in answerable if not r.abstained]
         return cls(
             len(results),
             len(answerable),
@@ -164,6 +167,7 @@ class QAMetrics:
             sum(r.abstained for r in unanswerable),
             sum(r.abstained for r in answerable),
             _share(r.abstained != r.answerable for r in results),
+            float(statistics.median(lengths)) if lengths else None,
         )
 
 
@@ -186,7 +190,7 @@ class QAReport:
         lines = [
             f"answers on {self.dataset}: {self.overall.cases} cases in {self.seconds:.1f} s",
             f"{'':6}{'cases':>6}{'contains':>10}{'cites ev.':>11}{'ev.@3':>7}"
-            f"{'right abst.':>13}{'false abst.':>13}{'abst. acc.':>12}",
+            f"{'right abst.':>13}{'false abst.':>13}{'abst. acc.':>12}{'median chars':>14}",
         ]
         for name, m in [("all", self.overall), *sorted(self.by_language.items())]:
             lines.append(
@@ -194,6 +198,7 @@ class QAReport:
                 f"{_rate(m.citation_evidence_rate):>11}{_rate(m.evidence_at_3):>7}"
                 f"{f'{m.correct_abstentions}/{m.unanswerable}':>13}"
                 f"{f'{m.false_abstentions}/{m.answerable}':>13}{_rate(m.abstention_accuracy):>12}"
+                f"{'-' if m.median_chars is None else f'{m.median_chars:.1f}':>14}"
             )
         misses = [f"{r.id} ({', '.join(_problems(r))})" for r in self.results if _problems(r)]
         lines.append("problems: " + ("; ".join(misses) if misses else "none"))
@@ -377,6 +382,7 @@ def _judge(case: dict[str, Any], a: Answer, top: list[Hit], texts: dict[str, str
         contained=not a.abstained and contains_answer(a.text, answers),
         evidence_cited=any(_in_spans(c.doc_id, (c.start, c.end), spans) for c in a.citations),
         evidence_retrieved=any(_in_spans(h.doc_id, (h.start, h.end), spans) for h in top),
+        chars=len(a.text),
     )
 
 

@@ -14,6 +14,10 @@ _HIRAGANA = re.compile("[\u3040-\u309f]")
 _QUESTION_WORDS = re.compile("[何誰]")
 _WHO = re.compile(r"誰|どなた|\bwho(m|se)?\b", re.IGNORECASE)
 _WHAT_CALLED = re.compile(r"(何|なん|なに)(と|て)(いう|言う|いい|言い|呼|称|訳)|どう(訳|呼)")
+# A question word marked as a source or limit ("誰から", "いつまで", "何より"); its answer is a
+# noun phrase with the same particle. Other particles (で, に, が…) mark too much to help.
+_SLOT = re.compile(r"(?:誰|何|どこ|いつ|どれ)(から|まで|より)(の)?")
+_NOUN_END = "A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3005\u30a0-\u30ff\u4e00-\u9fff"
 _STOPWORDS = frozenset(
     (
         "a an the of to in on at for by with from and or is are was were be been do does "
@@ -101,6 +105,19 @@ def asks_name(question: str) -> bool:
     Example: "ほとんど雨が降らない梅雨を何と呼ぶか" -> True
     """
     return bool(_WHAT_CALLED.search(question))
+
+
+def answer_slot(question: str) -> re.Pattern[str] | None:
+    """What a phrase answering the question word looks like, when its particle says: a noun
+    and that particle, followed by の only if the question's is (どこからの撤退).
+
+    Example: "誰から聞かれますか" -> a pattern that finds "開発者からは", not "Councilからの"
+    """
+    asked = _SLOT.search(question)
+    if asked is None:
+        return None
+    particle, adnominal = asked.groups()
+    return re.compile(f"[{_NOUN_END}]{particle}" + ("の" if adnominal else "(?!の)"))
 
 
 def implied_terms(passage: str, wanted: Collection[str]) -> set[str]:

@@ -3,7 +3,7 @@
 import pytest
 
 from qa import answer
-from qa.questions import asks_name, asks_who, implied_terms
+from qa.questions import answer_slot, asks_name, asks_who, implied_terms
 from qa.text import terms
 
 PEOPLE = (
@@ -93,6 +93,23 @@ def test_what_is_it_called_question_also_cites_the_sentence_that_gives_the_name(
     ] == [described]
 
 
+def test_a_question_word_with_a_particle_is_answered_by_the_phrase_with_it(own_docs) -> None:
+    sentence = (
+        "社長によると、地方の小売店の店主からは、そういった要望がよく寄せられるが、"
+        "大手の取引先およびアジア地域の販売代理店からの新製品に関する意見は、"
+        "多くの場合、来年度以降の価格の大幅な引き下げと保証期間の延長を求めるものだという。"
+    )
+    assert len(sentence) > own_docs.lead_max_chars  # so the lead is cut down to clauses
+    _write(
+        own_docs,
+        "launch.txt",
+        f"新製品の発表会は東京で開かれた。{sentence}"
+        "「小型化への要望はそれほど多くない」と社長は述べた。\n",
+    )
+    a = answer("新製品の小型化を望む声は主に誰から寄せられますか？", settings=own_docs)
+    assert a.citations[0].quote == "地方の小売店の店主からは、そういった要望がよく寄せられるが"
+
+
 def test_implied_terms_stand_for_question_words_said_another_way() -> None:
     title = set(terms("タイトル"))
     assert implied_terms("「On the Wire」と題された講演", title | {"講演"}) == title
@@ -119,3 +136,20 @@ def test_implied_terms_stand_for_question_words_said_another_way() -> None:
 )
 def test_question_kinds(kind, question: str, expected: bool) -> None:
     assert kind(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "fills"),
+    [
+        ("誰から聞かれますか", "開発者からは、よく聞かれる", True),
+        ("誰から聞かれますか", "評議会からの意見は", False),  # から modifies a noun here
+        ("どこからの撤退を求めたか", "樺太からの日本軍", True),
+        ("いつまで続いたか", "19世紀まで続いた", True),
+        ("いつまで続いたか", "続いたままで", False),  # no noun before the particle
+    ],
+)
+def test_answer_slot(question: str, passage: str, fills: bool) -> None:
+    slot = answer_slot(question)
+    assert slot is not None
+    assert bool(slot.search(passage)) is fills
+    assert answer_slot("講演したのは誰ですか？") is None

@@ -128,15 +128,15 @@ def test_qa_eval_on_the_dev_file(seed_settings) -> None:
 
 
 def test_qa_metrics_arithmetic() -> None:
-    def case(lang, answerable, abstained, contained=False, cited=False, retrieved=False):
-        return QACaseResult("x", lang, answerable, abstained, contained, cited, retrieved)
+    def case(lang, answerable, abstained, contained=False, cited=False, retrieved=False, chars=61):
+        return QACaseResult("x", lang, answerable, abstained, contained, cited, retrieved, chars)
 
     results = [
-        case("ja", True, False, contained=True, cited=True, retrieved=True),
-        case("ja", True, False, contained=False, cited=True, retrieved=True),
+        case("ja", True, False, contained=True, cited=True, retrieved=True, chars=40),
+        case("ja", True, False, contained=False, cited=True, retrieved=True, chars=90),
         case("ja", True, True),  # false abstention
         case("en", False, True),  # correct abstention
-        case("en", False, False),  # answered an unanswerable question
+        case("en", False, False, chars=300),  # answered an unanswerable question
     ]
     m = QAMetrics.of(results)
     assert (m.cases, m.answerable, m.unanswerable) == (5, 3, 2)
@@ -145,8 +145,10 @@ def test_qa_metrics_arithmetic() -> None:
     assert m.evidence_at_3 == pytest.approx(2 / 3)
     assert (m.correct_abstentions, m.false_abstentions) == (1, 1)
     assert m.abstention_accuracy == pytest.approx(3 / 5)
+    assert m.median_chars == 65  # answers given to answerable cases only
     only_unanswerable = QAMetrics.of(results[3:])
     assert only_unanswerable.answer_containment is None  # nothing to count, not 0
+    assert only_unanswerable.median_chars is None
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,8 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
         if _holds_evidence(case, [(c.start, c.end) for c in a.citations]):
             cited.append(case["id"])
     assert len(retrieved) >= 0.8 * len(CASES), f"evidence in the top 3 passages for {retrieved}"
-    # Measured 14/16: the short answers quote one or two spans, not always the evidence.
-    assert len(cited) >= 14, f"evidence cited for {cited}"
+    # Measured 15/16: the short answers quote one or two spans, not always the evidence.
+    assert len(cited) >= 15, f"evidence cited for {cited}"
 
 
 @pytest.mark.parametrize(
