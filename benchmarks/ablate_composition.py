@@ -41,7 +41,10 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "no 'who' rules": {"asks_who": lambda q: False},
     "no slot rule (誰から ~ 開発者から)": {"answer_slot": lambda q: None},
     "no title realisation (タイトル ~ 「…」)": {"implied_terms": lambda text, wanted: set()},
-    "clause windows may cut brackets": {"_balanced": lambda q: True},
+    "clause windows may cut brackets": {
+        "_balanced": lambda quote: True,
+        "_whole_pairs": lambda text, start, end, lo, hi: (start, end),
+    },
 }
 
 

@@ -296,19 +296,22 @@ def _shorten(sentence: _Span, asked: _Asked, limit: int) -> _Span:
     found = asked.found
     text = found.documents[sentence.hit.doc_id].text
     cuts = _clause_cuts(text, sentence.start, sentence.end)
-    windows = [
-        (sentence.hit, cuts[i], cuts[j])
+    # A window that cuts a bracket pair in two is a fragment no reader can follow, so it takes
+    # in the whole pair: "（なお、…であり、1952年10月25日まで法的効力を有していた）".
+    windows = {
+        (sentence.hit, *_whole_pairs(text, cuts[i], cuts[j], sentence.start, sentence.end))
         for i in range(len(cuts) - 1)
         for j in range(i + 1, min(i + 3, len(cuts)))
-    ]
+    }
     # A window holding the phrase the question word asks for ("誰から" ~ "開発者から") comes
     # first, whatever else matches.
     ranked = sorted(
-        _scored(windows, asked), key=lambda s: (not s.fills_slot, -s.coverage - s.dense)
+        _scored(sorted(windows, key=lambda w: w[1:]), asked),
+        key=lambda s: (not s.fills_slot, -s.coverage - s.dense),
     )
     # The clause that matches the question is not always the one that answers it: in
     # "WindowsとLinuxという…は今後も、x86ベースの…主流であり続ける" the answer comes first.
-    # A window that cuts a bracket pair in two is a fragment no reader can follow.
+    # A pair the sentence does not close cannot be taken in whole; such windows are passed over.
     best = next(
         (
             s
@@ -330,6 +333,21 @@ def _clause_cuts(text: str, start: int, end: int) -> list[int]:
     """Offsets where the clauses of text[start:end] begin, and `end`."""
     inner = {m.end() for m in _CLAUSE_END.finditer(text, start, end)}
     return sorted({start, end} | {c for c in inner if c < end})
+
+
+def _whole_pairs(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """text[start:end] widened, within text[lo:hi], until it cuts no bracket pair in two."""
+    while cut := next(
+        ((a, b) for a, b in _BRACKETS if text.count(a, start, end) != text.count(b, start, end)),
+        None,
+    ):
+        a, b = cut
+        opened = text.count(a, start, end) > text.count(b, start, end)
+        found = text.find(b, end, hi) if opened else text.rfind(a, lo, start)
+        if found < 0:
+            break
+        start, end = (start, found + 1) if opened else (found, end)
+    return start, end
 
 
 def _balanced(quote: str) -> bool:

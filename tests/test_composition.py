@@ -79,6 +79,20 @@ def test_a_clause_window_never_cuts_a_quoted_title_in_two(own_docs) -> None:
     assert "「海と森と人の暮らし:百年の記録」" in a.citations[0].quote
 
 
+def test_a_clause_window_takes_in_the_whole_parenthesis_it_reaches_into(own_docs) -> None:
+    _write(
+        own_docs,
+        "library.txt",
+        "市は翌年の春に、駅前の古い倉庫を改装した新しい図書館を開館し、多くの市民や観光客が訪れて"
+        "大変なにぎわいとなった（なお、この図書館は市内で最も古い木造建築の一つであり、"
+        "2030年3月まで市の文化財に指定されていた）。図書館の隣には公園がある。\n",
+    )
+    a = answer("駅前の図書館はいつまで市の文化財に指定されていたか？", settings=own_docs)
+    lead = a.citations[0].quote
+    assert "2030年3月まで" in lead
+    assert lead.count("（") == lead.count("）") == 1
+
+
 def test_what_is_it_called_question_also_cites_the_sentence_that_gives_the_name(own_docs) -> None:
     described = "梅雨の期間中に雨がほとんど降らない場合がある。"
     named = "このような年のことを空梅雨（からつゆ）という。"
