@@ -18,6 +18,12 @@ def _write(settings, name: str, text: str) -> None:
     (settings.docs_dir / name).write_text(text, encoding="utf-8")
 
 
+def _write_around(settings, name: str, before: str, sentence: str, after: str = "") -> None:
+    """Write a document around a sentence long enough for the lead to be cut to clauses."""
+    assert len(sentence) > settings.lead_max_chars
+    _write(settings, name, f"{before}{sentence}{after}\n")
+
+
 @pytest.fixture
 def own_docs(settings):
     for path in settings.docs_dir.iterdir():
@@ -44,8 +50,7 @@ def test_who_answer_clause_is_stretched_to_the_name(own_docs) -> None:
         "各国の新聞やテレビでも連日のように大きく報じられたが、"
         "その講演をしたのは日本海洋学会の会長を長く務めた、山田花子氏であった。"
     )
-    assert len(sentence) > own_docs.lead_max_chars  # so the lead is cut down to clauses
-    _write(own_docs, "congress.txt", f"海洋会議は毎年開かれる。{sentence}\n")
+    _write_around(own_docs, "congress.txt", "海洋会議は毎年開かれる。", sentence)
     a = answer("第三回国際海洋会議の基調講演をしたのは誰ですか？", settings=own_docs)
     assert "山田花子氏" in a.citations[0].quote
     # Not asked who, the best clauses are quoted without the name.
@@ -113,12 +118,12 @@ def test_a_question_word_with_a_particle_is_answered_by_the_phrase_with_it(own_d
         "大手の取引先およびアジア地域の販売代理店からの新製品に関する意見は、"
         "多くの場合、来年度以降の価格の大幅な引き下げと保証期間の延長を求めるものだという。"
     )
-    assert len(sentence) > own_docs.lead_max_chars  # so the lead is cut down to clauses
-    _write(
+    _write_around(
         own_docs,
         "launch.txt",
-        f"新製品の発表会は東京で開かれた。{sentence}"
-        "「小型化への要望はそれほど多くない」と社長は述べた。\n",
+        "新製品の発表会は東京で開かれた。",
+        sentence,
+        "「小型化への要望はそれほど多くない」と社長は述べた。",
     )
     a = answer("新製品の小型化を望む声は主に誰から寄せられますか？", settings=own_docs)
     assert a.citations[0].quote == "地方の小売店の店主からは、そういった要望がよく寄せられるが"
