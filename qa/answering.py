@@ -105,6 +105,9 @@ def compose(
     if asks_who(question):
         lead = _through_name(lead, best, asked)
         extra = _introduction(lead, asked, limit)
+        # Asked who a named person is ("ラムジ氏は誰ですか？"), the introduction is the answer.
+        if extra and (person := _person(lead, found)) and person in question:
+            lead, extra = extra, lead
     elif naming and (named := _named_next(lead, found)):
         extra = _scored([(lead.hit, *named)], asked)[0]
     if extra is None and (support := _support(lead, best, sentences[1:], asked)):
@@ -206,11 +209,11 @@ def _introduction(lead: _Span, asked: _Asked, limit: int) -> _Span | None:
     a reader asking who wants the full name and role ("…のディレクター、サム・ラムジ氏").
     That sentence, or in a long one the clause naming them and its neighbours.
     """
-    named = _NAMED.search(_quote(lead, asked.found))
-    if not named:
+    person = _person(lead, asked.found)
+    if not person:
         return None
     text = asked.found.documents[lead.hit.doc_id].text
-    first = text.find(named.group(1))
+    first = text.find(person)
     if first >= lead.start:
         return None  # the lead is where they are first named
     start, end = _local_sentences(text, first, first + 1)[0]
@@ -221,6 +224,12 @@ def _introduction(lead: _Span, asked: _Asked, limit: int) -> _Span | None:
         after = [c for c in cuts if c > first]
         start, end = before[max(0, len(before) - 2)], after[min(1, len(after) - 1)]
     return _scored([(lead.hit, start, end)], asked)[0]
+
+
+def _person(span: _Span, found: Retrieved) -> str | None:
+    """The first person the span names with an honorific, without it ("ラムジ氏" -> "ラムジ")."""
+    named = _NAMED.search(_quote(span, found))
+    return named.group(1) if named else None
 
 
 def _named_next(span: _Span, found: Retrieved) -> tuple[int, int] | None:

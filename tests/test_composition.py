@@ -44,6 +44,15 @@ def test_who_question_also_cites_where_the_person_is_introduced(own_docs) -> Non
     assert all("山田花子" not in c.quote for c in other.citations)
 
 
+def test_asked_who_a_named_person_is_the_introduction_leads(own_docs) -> None:
+    _write(own_docs, "people.txt", PEOPLE)
+    a = answer("基調講演をした山田氏とは誰ですか？", settings=own_docs)
+    assert [c.quote for c in a.citations] == [
+        "山田花子氏は東京大学の教授で、海洋生物を研究している。",
+        "学会の基調講演をしたのは山田氏だった。",
+    ]
+
+
 def test_who_answer_clause_is_stretched_to_the_name(own_docs) -> None:
     sentence = (
         "2010年の秋に東京の国際会議場で開かれた第三回国際海洋会議の基調講演は大変な評判を呼び、"
