@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from tqdm import tqdm
 
 from .config import DEFAULT_MODEL
 from .errors import ModelUnavailable
@@ -41,16 +42,24 @@ class Embedder:
         """Unit-length float32 vectors of passages (the model's document prompt applied).
 
         Invisible controls are dropped first: they change the tokens, not what a reader sees.
+        The model is held one batch at a time, so questions are answered during a long build.
         """
-        with self._lock:
-            vectors = self._model.encode_document(
-                [visible(t).strip() for t in texts],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        cleaned = [visible(t).strip() for t in texts]
+        # Longest first, as sentence-transformers orders them: a batch of like lengths pads little.
+        order = sorted(range(len(cleaned)), key=lambda i: -len(cleaned[i]))
+        vectors = np.empty((len(cleaned), self.dim), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        for start in tqdm(starts, desc="Embedding", unit="batch", disable=not progress):
+            batch = order[start : start + batch_size]
+            with self._lock:
+                vectors[batch] = self._model.encode_document(
+                    [cleaned[i] for i in batch],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+        return vectors
 
     def encode_sentences(self, texts: list[str]) -> np.ndarray:
         """Like encode_documents for short texts, memoised: answers quote the same sentences."""

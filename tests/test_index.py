@@ -1,12 +1,15 @@
 import json
 import logging
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa import answer, build_index
+from qa.embedding import load_embedder
 from qa.errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex
 from qa.index import MANIFEST, current_generation, load_index
 
@@ -120,6 +123,26 @@ def test_answer_builds_a_missing_index(settings) -> None:
     assert current_generation(settings.index_dir) is None
     assert not answer("講演したのは誰ですか？", settings=settings).abstained
     assert current_generation(settings.index_dir) is not None
+
+
+def test_questions_are_answered_while_a_long_build_embeds(settings) -> None:
+    small_batches = settings.replace(batch_size=4)
+    build_index(settings=small_batches, progress=False)
+    for n in range(200):
+        (settings.docs_dir / f"extra{n:03}.txt").write_text(
+            f"第{n}号の報告書。倉庫{n}の在庫は{n * 7}箱で、点検は毎月{n % 28 + 1}日に行う。",
+            encoding="utf-8",
+        )
+    builder = threading.Thread(target=build_index, kwargs={"settings": small_batches})
+    model = load_embedder(settings.embed_model, settings.cache_dir)  # the one the build uses
+    builder.start()
+    while builder.is_alive() and not model._lock.locked():
+        time.sleep(0.001)  # until the build holds the model for its first batch
+    a = answer("講演したのは誰ですか？", settings=settings)
+    still_building = builder.is_alive()
+    builder.join()
+    assert not a.abstained and "ラムジ" in a.text  # from the generation that was serving
+    assert still_building, "the answer waited for the whole build"
 
 
 def test_no_pickle_anywhere_in_the_index(settings) -> None:
