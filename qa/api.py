@@ -32,6 +32,12 @@ class IndexStatus:
     manifest: dict[str, Any]
     documents: list[IndexedDocument]
     stale: list[str]  # human-readable reasons the index no longer matches docs or settings
+    truncated: dict[str, int]  # doc_id: chunks before the cap, of documents indexed in part
+
+    def chunk_count(self, entry: IndexedDocument) -> str:
+        """How many chunks of the document are indexed: "7", or "2 of 7" when capped."""
+        total = self.truncated.get(entry.document.doc_id)
+        return f"{entry.chunks} of {total}" if total else str(entry.chunks)
 
 
 def answer(
@@ -124,6 +130,7 @@ def status(
         index.manifest,
         list(index.documents.values()),
         _build.staleness(index, s, _embedder(s)),
+        index.manifest.get(_build.TRUNCATED, {}),
     )
 
 

@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )
+    # pypdf warns about each flaw it reads past ("EOF marker not found"); a file it cannot
+    # read is reported as skipped, with the reason, so only -v shows its chatter.
+    logging.getLogger("pypdf").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         settings = Settings.load(docs_dir=args.docs, index_dir=args.index, embed_model=args.model)
         command: Callable[[argparse.Namespace, Settings], int] = args.command
@@ -81,7 +84,7 @@ def _status(args: argparse.Namespace, s: Settings) -> int:
     print(f"index {s.index_dir} generation {st.generation}, built {st.manifest['created_at']}")
     print(f"model {model['id']} ({model['fingerprint']}, dim {model['dim']}), chunking {chunking}")
     for entry in st.documents:
-        print(f"  {entry.document.doc_id}  {entry.chunks} chunks  {entry.document.title}")
+        print(f"  {entry.document.doc_id}  {st.chunk_count(entry)} chunks  {entry.document.title}")
     print("stale: " + "; ".join(st.stale) if st.stale else "up to date")
     return 0
 

@@ -26,7 +26,8 @@ class Corpus:
 
 
 def load_corpus(folder: Path, max_bytes: int) -> Corpus:
-    """Load every supported file under `folder`; unreadable files are skipped with a warning."""
+    """Load every supported file under `folder`; unreadable files are skipped, with the reason
+    in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it)."""
     if not folder.is_dir():
         raise DocumentsNotFound(f"docs folder not found: {folder}")
     documents: list[Document] = []
@@ -36,7 +37,7 @@ def load_corpus(folder: Path, max_bytes: int) -> Corpus:
         try:
             documents.append(load_document(path, doc_id, max_bytes))
         except Unextractable as exc:
-            log.warning("skipped %s: %s", doc_id, exc)
+            log.info("skipped %s: %s", doc_id, exc)
             skipped.append(f"{doc_id}: {exc}")
     if not documents:
         raise DocumentsNotFound(

@@ -146,7 +146,7 @@ def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
         with gr.Column(scale=3, min_width=340):
             gr.HTML("<h3 class='kt-h'>索引済みの資料 / Indexed documents</h3>")
             table = gr.Dataframe(
-                headers=DOC_HEADERS, datatype=["str", "str", "number", "str"],
+                headers=DOC_HEADERS, datatype=["str", "str", "str", "str"],
                 interactive=False, wrap=True, elem_id="kt-docs",
                 column_widths=["40%", "30%", "10%", "20%"],
             )  # fmt: skip
@@ -173,7 +173,7 @@ def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
 
 
 def _documents_view_fn(settings: Settings) -> Any:
-    def view() -> tuple[str, list[list[str | int]]]:
+    def view() -> tuple[str, list[list[str]]]:
         try:
             status = api.status(settings=settings)
         except IndexNotFound:
@@ -188,7 +188,7 @@ def _documents_view_fn(settings: Settings) -> Any:
 def _index_fn(settings: Settings) -> Any:
     def build(
         full: bool, uploads: list[str] | None = None, progress: gr.Progress = _PROGRESS
-    ) -> tuple[str, None, str, list[list[str | int]]]:
+    ) -> tuple[str, None, str, list[list[str]]]:
         """Add the uploaded files (replacing same-named ones) or rebuild; then show the index."""
         progress(0, desc="Indexing…")
         try:
@@ -205,7 +205,8 @@ def _index_fn(settings: Settings) -> Any:
                 f"{stats.chunks_embedded} chunks embedded."
             )
             skipped = [("error", f"Skipped {s}") for s in stats.skipped]
-            message = render.notices_html([("ok", done), *skipped])
+            truncated = [("info", f"Truncated {t}") for t in stats.truncated]
+            message = render.notices_html([("ok", done), *skipped, *truncated])
         return message, None, *_documents_view_fn(settings)()
 
     return build

@@ -134,13 +134,13 @@ def status_html(status: IndexStatus) -> str:
     )
 
 
-def document_rows(status: IndexStatus) -> list[list[str | int]]:
-    """One table row per indexed document: title, id, chunks, when indexed."""
-    rows: list[list[str | int]] = [
-        [d.document.title, d.document.doc_id, d.chunks, _when(d.indexed_at)]
+def document_rows(status: IndexStatus) -> list[list[str]]:
+    """One table row per indexed document: title, id, chunks ("2 of 7" when capped), when."""
+    rows = [
+        [d.document.title, d.document.doc_id, status.chunk_count(d), _when(d.indexed_at)]
         for d in status.documents
     ]
-    return sorted(rows, key=lambda r: str(r[1]))
+    return sorted(rows, key=lambda r: r[1])
 
 
 def notice_html(message: str, kind: str = "info") -> str:

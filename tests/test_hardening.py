@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 from qa import answer, build_index, search, status
+from qa import ui_render as render
 from qa.build import build_index as build_with
 from qa.chunking import chunk_document
 from qa.cli import main
 from qa.config import Settings
 from qa.documents import load_document
 from qa.index import load_index
+from qa.ui import _index_fn as ui_index_fn
 
 # --- caps ------------------------------------------------------------------------------------
 
@@ -107,6 +109,15 @@ def test_caps_on_a_real_build_and_in_the_cli_output(
     assert f"chunks {n} ({n} embedded, 0 removed)" in out
     assert "skipped big.txt: larger than 2,000 bytes (3,600)" in err
     assert f"truncated long.txt: kept the first 2 of {whole} chunks" in err
+
+    # Where a user looks later: `qa status`, the Documents tab, the rebuild notice.
+    assert main(["status", *paths]) == 0
+    assert f"long.txt  2 of {whole} chunks" in capsys.readouterr().out
+    assert [f"2 of {whole}"] == [
+        r[2] for r in render.document_rows(status(settings=s)) if r[1] == "long.txt"
+    ]
+    notice = ui_index_fn(s)(False)[0]
+    assert "Skipped big.txt" in notice and "Truncated long.txt: kept the first 2" in notice
 
     extra = tmp_path / "extra.txt"
     extra.write_text("追加の大きな文書。" * 100, encoding="utf-8")
