@@ -27,15 +27,16 @@ def test_crlf_and_bom_are_normalised(tmp_path: Path) -> None:
     assert doc.text == "一行目\n二行目"
 
 
-def test_unreadable_files_are_skipped_with_a_warning_naming_them(tmp_path: Path, caplog) -> None:
+def test_unreadable_files_are_skipped_with_the_reason(tmp_path: Path, caplog) -> None:
     (tmp_path / "good.txt").write_text("本文", encoding="utf-8")
     (tmp_path / "sjis.txt").write_bytes("日本語".encode("shift_jis"))
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
     (tmp_path / "big.txt").write_text("x" * 2000, encoding="utf-8")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):  # callers report `skipped`; the log is for -v
         corpus = load_corpus(tmp_path, 1000)
     assert [d.doc_id for d in corpus.documents] == ["good.txt"]
     assert sorted(s.split(":")[0] for s in corpus.skipped) == ["big.txt", "empty.md", "sjis.txt"]
+    assert any(s.startswith("sjis.txt: ") and "not UTF-8" in s for s in corpus.skipped)
     assert "sjis.txt" in caplog.text and "not UTF-8" in caplog.text
 
 
