@@ -12,7 +12,7 @@ from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"  # small fixtures, attributed in tests/data/README.md
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
 
@@ -69,6 +69,6 @@ def seed_settings(
 
 
 def dev_cases() -> list[dict[str, object]]:
-    """The seed QA dev set (shared, read-only)."""
-    lines = (SHARED / "eval" / "seed_qa_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    """The seed QA dev set (a copy of ../shared/eval/seed_qa_dev.jsonl in tests/data)."""
+    lines = (DATA / "seed_qa_dev.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
