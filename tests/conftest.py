@@ -12,7 +12,7 @@ from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"  # small fixtures, attributed in tests/data/README.md
+DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in data/README.md
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
 
