@@ -1,0 +1,82 @@
+"""Check jaquad-train-en.jsonl and jsquad-heldout-en.jsonl against their sources.
+
+Every line parses; ids exist in the source, are unique and are exactly the ones the
+select_*.py rules pick (in order); answers are the source's gold answers and are substrings
+of their context (JSQuAD: of the text after " [SEP] "); counts are 300 and 100; English
+questions are non-empty and contain no kana or kanji.
+
+    .venv/bin/python benchmarks/data/validate_en.py
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import select_jaquad_en  # noqa: E402
+import select_jsquad_en  # noqa: E402
+
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def rows(path):
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"{path.name}:{n}: not JSON: {e}")
+    return out
+
+
+def check_english(name, row):
+    q = row.get("question_en", "")
+    assert isinstance(q, str) and q.strip(), f"{name} {row['id']}: empty question_en"
+    assert not CJK.search(q), f"{name} {row['id']}: Japanese characters in question_en: {q}"
+
+
+def check_jaquad():
+    path = HERE / "jaquad-train-en.jsonl"
+    data = rows(path)
+    chosen, qas = select_jaquad_en.select()
+    ids = [r["id"] for r in data]
+    assert len(data) == 300, f"{path.name}: {len(data)} lines, want 300"
+    assert len(set(ids)) == len(ids), f"{path.name}: duplicate ids"
+    assert ids == chosen, f"{path.name}: ids differ from select_jaquad_en.py's"
+    for r in data:
+        assert set(r) == {"id", "question_en", "answer"}, f"{r['id']}: keys {sorted(r)}"
+        _, context, qa = qas[r["id"]]
+        assert r["answer"] == qa["answers"][0]["text"], f"{r['id']}: answer differs from the gold"
+        assert r["answer"] in context, f"{r['id']}: answer not in context"
+        check_english(path.name, r)
+    return len(data)
+
+
+def check_jsquad():
+    path = HERE / "jsquad-heldout-en.jsonl"
+    data = rows(path)
+    chosen = select_jsquad_en.select()
+    by_id = {qa["id"]: (title, para, qa) for title, para, qa in chosen}
+    ids = [r["id"] for r in data]
+    assert len(data) == 100, f"{path.name}: {len(data)} lines, want 100"
+    assert len(set(ids)) == len(ids), f"{path.name}: duplicate ids"
+    assert ids == [qa["id"] for _, _, qa in chosen], f"{path.name}: ids differ from select_jsquad_en.py's"
+    for r in data:
+        assert set(r) == {"id", "title", "question_en", "question_ja", "answers"}, f"{r['id']}: keys {sorted(r)}"
+        title, para, qa = by_id[r["id"]]
+        assert select_jsquad_en.held_out(title) and r["title"] == title, f"{r['id']}: not a held-out article"
+        assert r["question_ja"] == qa["question"], f"{r['id']}: question_ja differs"
+        assert r["answers"] == [a["text"] for a in qa["answers"]], f"{r['id']}: answers differ"
+        text = para["context"].split(select_jsquad_en.SEP, 1)[-1]
+        for a in r["answers"]:
+            assert a in text, f"{r['id']}: answer {a!r} not in the paragraph text"
+        assert select_jsquad_en.in_text(para, qa), f"{r['id']}: no gold span after [SEP]"
+        check_english(path.name, r)
+    return len(data), len({r["title"] for r in data})
+
+
+if __name__ == "__main__":
+    n1 = check_jaquad()
+    n2, titles = check_jsquad()
+    print(f"ok: jaquad-train-en.jsonl {n1} questions; jsquad-heldout-en.jsonl {n2} questions over {titles} articles")
