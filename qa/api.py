@@ -15,7 +15,7 @@ from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
 from .generation import load_generator
-from .index import Index, IndexedDocument, current_generation, load_index
+from .index import Index, IndexedDocument, current_generation, load_catalog, load_index
 from .questions import Turn, check_question, search_query
 from .search import Searcher
 from .types import Answer, BuildStats, Hit
@@ -122,15 +122,20 @@ def status(
     docs_dir: Path | str | None = None,
     settings: Settings | None = None,
 ) -> IndexStatus:
-    """The served index and what is stale about it."""
+    """The served index and what is stale about it.
+
+    Fast: reads the manifest and documents table only, and loads no model. A configured
+    model whose name differs from the manifest's is reported stale; whether its weights
+    differ is checked where the model is loaded anyway, when searching.
+    """
     s = _settings(settings, index_dir=index_dir, docs_dir=docs_dir)
-    index = load_index(s.index_dir)
+    catalog = load_catalog(s.index_dir)
     return IndexStatus(
-        index.generation,
-        index.manifest,
-        list(index.documents.values()),
-        _build.staleness(index, s, _embedder(s)),
-        index.manifest.get(_build.TRUNCATED, {}),
+        catalog.generation,
+        catalog.manifest,
+        list(catalog.documents.values()),
+        _build.staleness(catalog, s),
+        catalog.manifest.get(_build.TRUNCATED, {}),
     )
 
 

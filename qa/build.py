@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .chunking import chunk_document
 from .config import Settings
-from .documents import load_corpus
+from .documents import _document_paths, load_corpus, load_document
 from .embedding import Embedder
-from .errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex, IndexBusy, IndexNotFound
-from .index import Index, IndexedDocument, load_index, model_record, utc_now, write_generation
+from .errors import CorruptIndex, IncompatibleIndex, IndexBusy, IndexNotFound
+from .formats import SUFFIXES, Unextractable
+from .index import (
+    Catalog,
+    Index,
+    IndexedDocument,
+    load_index,
+    model_record,
+    utc_now,
+    write_generation,
+)
+from .storage import sha256_file
 from .types import BuildStats, Chunk, Document
 
 log = logging.getLogger(__name__)
 
 TRUNCATED = "truncated"  # manifest key: {doc_id: chunks before the cap} of capped documents
+# A file's size and mtime are recorded only once its mtime is this old: a file written in the
+# same timestamp tick as the build's stat could change again without its mtime moving.
+_SETTLED_NS = 2_000_000_000
+
+FileStat = tuple[int, int]  # (size, mtime_ns) of a document's file
 
 
 @dataclass
@@ -42,16 +59,20 @@ def build_index(
 ) -> BuildStats:
     """Bring the index in line with the docs folder; a no-op when nothing changed."""
     with _writer_lock(settings):
+        # Stat before reading: a file changed in between then looks changed, never unchanged.
+        stats = _file_stats(settings.docs_dir)
         corpus = load_corpus(settings.docs_dir, settings.max_document_bytes)
         previous = None if full else _reusable(settings, embedder)
-        plan = _plan(corpus.documents, previous, settings, embedder)
+        plan = _plan(corpus.documents, previous, settings, embedder, stats)
         kept = {d.doc_id for d in corpus.documents}
         removed = (
             [d for d in previous.documents.values() if d.document.doc_id not in kept]
             if previous
             else []
         )
-        if previous and not (plan.added or plan.updated or removed):
+        # Same vectors under another model name still need a manifest that names it.
+        same_model = previous is not None and previous.manifest["model"] == model_record(embedder)
+        if previous and same_model and not (plan.added or plan.updated or removed):
             generation = previous.generation
         else:
             generation = _write(settings, embedder, plan, progress)
@@ -109,9 +130,33 @@ def _reusable(settings: Settings, embedder: Embedder) -> Index | None:
     return index
 
 
+def _file_stats(folder: Path) -> dict[str, FileStat]:
+    """Size and mtime of each document file whose mtime is settled, by doc_id."""
+    # The loader's own list of document files, so that status and builds agree on them.
+    if not folder.is_dir():
+        return {}
+    now = time.time_ns()
+    stats = {}
+    for path in _document_paths(folder):
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # the loader reports it
+        if now - st.st_mtime_ns >= _SETTLED_NS:
+            stats[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return stats
+
+
 def _plan(
-    documents: list[Document], previous: Index | None, settings: Settings, embedder: Embedder
+    documents: list[Document],
+    previous: Index | None,
+    settings: Settings,
+    embedder: Embedder,
+    stats: dict[str, FileStat],
 ) -> _Plan:
+    # Imported here: langchain takes about half a second to import, which `qa status` skips.
+    from .chunking import chunk_document
+
     plan = _Plan()
     cap = settings.max_document_chunks
     old_vectors = previous.all_vectors() if previous else None
@@ -123,7 +168,8 @@ def _plan(
             total = old_totals[doc.doc_id]
             if min(total, cap) == old.chunks:  # else the chunk cap changed: chunk it again
                 plan.unchanged += 1
-                plan.documents.append(old)
+                size, mtime_ns = stats.get(doc.doc_id, (None, None))
+                plan.documents.append(dataclasses.replace(old, size=size, mtime_ns=mtime_ns))
                 if total > cap:
                     plan.truncated[doc.doc_id] = total
                 rows = old_rows[doc.doc_id]
@@ -143,14 +189,15 @@ def _plan(
             chunks = chunks[:cap]
         plan.added += old is None
         plan.updated += old is not None
-        plan.documents.append(IndexedDocument(doc, len(chunks), utc_now()))
+        size, mtime_ns = stats.get(doc.doc_id, (None, None))
+        plan.documents.append(IndexedDocument(doc, len(chunks), utc_now(), size, mtime_ns))
         plan.to_embed.extend(range(len(plan.chunks), len(plan.chunks) + len(chunks)))
         plan.chunks.extend(chunks)
         plan.vectors.extend([np.empty(0, dtype=np.float32)] * len(chunks))
     return plan
 
 
-def _chunk_totals(index: Index) -> dict[str, int]:
+def _chunk_totals(index: Catalog) -> dict[str, int]:
     """Chunks of each indexed document before the cap (more than it holds if truncated)."""
     totals = {d: entry.chunks for d, entry in index.documents.items()}
     return totals | index.manifest.get(TRUNCATED, {})
@@ -181,30 +228,64 @@ def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) 
     )
 
 
-def staleness(index: Index, settings: Settings, embedder: Embedder) -> list[str]:
-    """Why the index no longer matches the docs folder and settings (empty when current)."""
+def staleness(catalog: Catalog, settings: Settings) -> list[str]:
+    """Why the index no longer matches the docs folder and settings (empty when current).
+
+    Loads no model and parses no indexed document: a file with the size and mtime recorded
+    at build time is unchanged; another is hashed and compared with its recorded sha256.
+    Only new files are parsed, to leave out those a build would skip.
+    """
     reasons = []
-    try:
-        index.check_model(embedder)
-    except IncompatibleIndex:
-        reasons.append(f"embedding model changed to {embedder.model_id} (needs qa build --full)")
-    if index.manifest["chunking"] != settings.chunking_fingerprint():
+    built_with = catalog.manifest["model"]["id"]
+    if built_with != settings.embed_model:
+        reasons.append(
+            f"embedding model changed to {settings.embed_model} (the index was built with "
+            f"{built_with}; needs qa build --full)"
+        )
+    if catalog.manifest["chunking"] != settings.chunking_fingerprint():
         reasons.append("chunk settings changed")
-    try:
-        corpus = load_corpus(settings.docs_dir, settings.max_document_bytes)
-    except DocumentsNotFound as exc:
-        return [*reasons, str(exc)]
-    on_disk = {d.doc_id: d.sha256 for d in corpus.documents}
-    indexed = {d: e.document.sha256 for d, e in index.documents.items()}
-    reasons += [f"new: {d}" for d in sorted(on_disk.keys() - indexed.keys())]
-    reasons += [f"removed: {d}" for d in sorted(indexed.keys() - on_disk.keys())]
+    folder = settings.docs_dir
+    if not folder.is_dir():
+        return [*reasons, f"docs folder not found: {folder}"]
+    on_disk = {p.relative_to(folder).as_posix(): p for p in _document_paths(folder)}
+    if not on_disk:
+        return [*reasons, f"no readable document ({', '.join(SUFFIXES)}) in {folder}"]
+    indexed = catalog.documents
+    states = {d: _state(on_disk[d], indexed[d], settings) for d in on_disk.keys() & indexed.keys()}
     reasons += [
-        f"changed: {d}" for d in sorted(on_disk.keys() & indexed.keys()) if on_disk[d] != indexed[d]
+        f"new: {d}"
+        for d in sorted(on_disk.keys() - indexed.keys())
+        if _loadable(on_disk[d], d, settings)
     ]
-    totals = _chunk_totals(index)
+    gone = (indexed.keys() - on_disk.keys()) | {d for d, s in states.items() if s == "removed"}
+    reasons += [f"removed: {d}" for d in sorted(gone)]
+    reasons += [f"changed: {d}" for d in sorted(states) if states[d] == "changed"]
+    totals = _chunk_totals(catalog)
     reasons += [
         f"chunk cap changed: {d}"
-        for d, entry in sorted(index.documents.items())
+        for d, entry in sorted(indexed.items())
         if min(totals[d], settings.max_document_chunks) != entry.chunks
     ]
     return reasons
+
+
+def _state(path: Path, entry: IndexedDocument, settings: Settings) -> str:
+    """One of "same", "changed" or "removed" (a build would now skip it), for an indexed file."""
+    try:
+        st = path.stat()
+        if st.st_size > settings.max_document_bytes:
+            return "removed"
+        if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
+            return "same"
+        return "same" if sha256_file(path) == entry.document.sha256 else "changed"
+    except OSError:
+        return "removed"
+
+
+def _loadable(path: Path, doc_id: str, settings: Settings) -> bool:
+    """Whether a build would index the file rather than skip it."""
+    try:
+        load_document(path, doc_id, settings.max_document_bytes)
+    except Unextractable:
+        return False
+    return True

@@ -4,7 +4,8 @@ index/
   CURRENT                      name of the generation readers load (replaced with os.replace)
   .lock                        held by the one build that may write
   gen-000007/
-    documents.jsonl            one Document per line, with its text (spans refer to it)
+    documents.jsonl            one Document per line, with its text (spans refer to it) and
+                               its file's size and mtime, which `qa status` compares
     chunks.jsonl               one Chunk per line, in vector order
     vectors.faiss              FAISS inner-product index over unit vectors
     lexical.npz                BM25 term counts per chunk (plain numpy arrays, no pickle)
@@ -16,10 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -44,20 +46,32 @@ _PREFIX = "gen-"
 
 @dataclass(frozen=True)
 class IndexedDocument:
-    """A document as stored in a generation."""
+    """A document as stored in a generation, with the size and mtime its file had when read.
+
+    `size` and `mtime_ns` are None in indexes written before they were recorded, and for
+    files modified moments before the build (see build.py); status then hashes the file.
+    """
 
     document: Document
     chunks: int
     indexed_at: str
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
-class Index:
-    """One loaded, verified generation."""
+class Catalog:
+    """The manifest and documents table of one verified generation: what `qa status` reads."""
 
     generation: str
     manifest: dict[str, Any]
     documents: dict[str, IndexedDocument]
+
+
+@dataclass(frozen=True)
+class Index(Catalog):
+    """One loaded, verified generation: its catalog, chunks, vectors and term counts."""
+
     chunks: list[Chunk]
     vectors: faiss.Index
     term_counts: TermCounts  # lexical statistics of the chunks, for BM25
@@ -97,6 +111,24 @@ def current_generation(index_dir: Path) -> str | None:
 
 def load_index(index_dir: Path) -> Index:
     """Load the current generation, falling back to an older one that verifies."""
+    return _load_verified(index_dir, _load_generation)
+
+
+def load_catalog(index_dir: Path) -> Catalog:
+    """The manifest and documents of the generation `load_index` would serve.
+
+    Every file is checked against its manifest hash as `load_index` does, so both pick the
+    same generation; chunks, vectors and term counts are hashed but not parsed, and faiss
+    is not imported.
+    """
+    return _load_verified(index_dir, _load_catalog)
+
+
+_Loaded = TypeVar("_Loaded", bound=Catalog)
+
+
+def _load_verified(index_dir: Path, load: Callable[[Path], _Loaded]) -> _Loaded:
+    """`load` of the current generation, or of the newest older one that verifies."""
     current = current_generation(index_dir)
     if current is None:
         raise IndexNotFound(f"no index in {index_dir}; build it with `qa build`")
@@ -104,7 +136,7 @@ def load_index(index_dir: Path) -> Index:
     problems = []
     for name in candidates:
         try:
-            index = _load_generation(index_dir / name)
+            index = load(index_dir / name)
         except CorruptIndex as exc:
             problems.append(str(exc))
             continue
@@ -155,9 +187,8 @@ def write_generation(
     return name
 
 
-def _load_generation(folder: Path) -> Index:
-    import faiss
-
+def _load_catalog(folder: Path) -> Catalog:
+    """Verify every file of a generation against its manifest; read the manifest and documents."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         for fname, expected in manifest["files"].items():
@@ -166,16 +197,27 @@ def _load_generation(folder: Path) -> Index:
         if manifest["schema_version"] != SCHEMA_VERSION:
             raise CorruptIndex(f"{folder.name} has schema {manifest['schema_version']}")
         documents = [_document_from_row(r) for r in _read_jsonl(folder / "documents.jsonl")]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
+    return Catalog(folder.name, manifest, {d.document.doc_id: d for d in documents})
+
+
+def _load_generation(folder: Path) -> Index:
+    import faiss
+
+    catalog = _load_catalog(folder)
+    try:
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
         raw = np.frombuffer((folder / "vectors.faiss").read_bytes(), dtype=np.uint8)
-        term_counts = _load_term_counts(folder, manifest, chunks)
+        term_counts = _load_term_counts(folder, catalog.manifest, chunks)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
     vectors = faiss.deserialize_index(raw)
     if vectors.ntotal != len(chunks):
         raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
-    documents_by_id = {d.document.doc_id: d for d in documents}
-    return Index(folder.name, manifest, documents_by_id, chunks, vectors, term_counts)
+    return Index(
+        catalog.generation, catalog.manifest, catalog.documents, chunks, vectors, term_counts
+    )
 
 
 def _load_term_counts(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> TermCounts:
@@ -203,12 +245,17 @@ def _prune(index_dir: Path, keep: set[str | None]) -> None:
 
 
 def _document_row(entry: IndexedDocument) -> dict[str, Any]:
-    return {**asdict(entry.document), "chunks": entry.chunks, "indexed_at": entry.indexed_at}
+    row = {**asdict(entry.document), "chunks": entry.chunks, "indexed_at": entry.indexed_at}
+    if entry.size is not None and entry.mtime_ns is not None:
+        row |= {"size": entry.size, "mtime_ns": entry.mtime_ns}
+    return row
 
 
 def _document_from_row(row: dict[str, Any]) -> IndexedDocument:
     chunks, indexed_at = row.pop("chunks"), row.pop("indexed_at")
-    return IndexedDocument(Document(**row), chunks, indexed_at)
+    # Rows written before files' sizes and mtimes were recorded have neither.
+    size, mtime_ns = row.pop("size", None), row.pop("mtime_ns", None)
+    return IndexedDocument(Document(**row), chunks, indexed_at, size, mtime_ns)
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import answer, build_index
+from qa import answer, build_index, status
 from qa.embedding import load_embedder
 from qa.errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex
 from qa.index import MANIFEST, current_generation, load_index
@@ -100,6 +100,9 @@ def test_corrupt_generation_falls_back_to_the_previous_one(settings, caplog) -> 
         index = load_index(settings.index_dir)
     assert index.generation < current.name and "extra.txt" not in index.documents
     assert "damaged" in caplog.text
+    # `qa status` reads no vectors, but verifies them: it describes the generation served.
+    served = status(settings=settings)
+    assert served.generation == index.generation and "new: extra.txt" in served.stale
 
 
 def test_no_verifying_generation_is_a_clear_error(settings) -> None:
