@@ -1,7 +1,11 @@
-"""The seed article among 1,145 JSQuAD paragraphs: its questions must still find their evidence.
+"""The seed article among 191 JSQuAD paragraphs: its questions must still find their evidence.
 
-The distractors are JSQuAD v1.3 valid paragraphs (JGLUE, Yahoo Japan; CC BY-SA 4.0). Embedding
-them takes about a minute on two cores, so the index is built once per test session.
+The distractors are tests/data/jsquad-sample.json, every 6th paragraph of JSQuAD v1.3 valid
+(JGLUE, Yahoo Japan; CC BY-SA 4.0; see tests/data/README.md), from 48 of its 59 Wikipedia
+articles. Until issue 13 this test indexed all 1,145 paragraphs; the sample keeps it
+self-contained and about 6x quicker to embed. Measured with the sample: 16 of 16 evidence spans
+in the top 3 (with all 1,145: 15, ja05's at rank 6), so the thresholds are unchanged. The index
+is built once per test session.
 """
 
 import shutil
@@ -13,22 +17,22 @@ from qa.build import build_index
 from qa.config import Settings
 from qa.evaluation import load_squad, overlaps, write_paragraphs
 
-from .conftest import SEED_ID, SEEDS, SHARED, dev_cases
+from .conftest import DATA, SEED_ID, SEEDS, dev_cases
 
-JSQUAD = SHARED / "data" / "jsquad-valid-v1.3.json"
+JSQUAD = DATA / "jsquad-sample.json"
 ARTICLE = (SEEDS / SEED_ID).read_text(encoding="utf-8")
 ANSWERABLE = [c for c in dev_cases() if c["answers"]]
 
 
 @pytest.fixture(scope="session")
 def distractor_settings(tmp_path_factory, model_cache, embedder) -> Settings:
-    """An index of the seed article and every JSQuAD valid paragraph (p0000.txt ... p1144.txt)."""
+    """An index of the seed article and the sample's paragraphs (p0000.txt ... p0190.txt)."""
     root = tmp_path_factory.mktemp("distractors")
     write_paragraphs(root / "docs", [p.context for p in load_squad(JSQUAD)])
     shutil.copy(SEEDS / SEED_ID, root / "docs" / SEED_ID)
     s = Settings(docs_dir=root / "docs", index_dir=root / "index", cache_dir=model_cache)
     stats = build_index(s, embedder, progress=False)
-    assert stats.added == 1146
+    assert stats.added == 192
     return s
 
 

@@ -1,6 +1,7 @@
 """`qa eval` and the functions behind it, on the real model and real on-disk indexes.
 
-JSQuAD v1.3 valid: JGLUE (Yahoo Japan), CC BY-SA 4.0, read from ../shared/data.
+The JSQuAD paragraphs are tests/data/jsquad-sample.json, every 6th paragraph of JSQuAD v1.3
+valid (JGLUE, Yahoo Japan; CC BY-SA 4.0; see tests/data/README.md).
 """
 
 import json
@@ -13,6 +14,7 @@ from qa.cli import main
 from qa.evaluation import (
     QACaseResult,
     QAMetrics,
+    RankMetrics,
     contains_answer,
     evaluate_qa,
     evaluate_squad,
@@ -20,10 +22,10 @@ from qa.evaluation import (
     overlaps,
 )
 
-from .conftest import SHARED
+from .conftest import DATA
 
-JSQUAD = SHARED / "data" / "jsquad-valid-v1.3.json"
-DEV = SHARED / "eval" / "seed_qa_dev.jsonl"
+JSQUAD = DATA / "jsquad-sample.json"
+DEV = DATA / "seed_qa_dev.jsonl"
 SUBSET = 50
 
 
@@ -35,7 +37,7 @@ def squad_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def subset_report(squad_workdir: Path, model_cache: Path, embedder):
-    """The first 50 JSQuAD valid paragraphs, indexed and evaluated once."""
+    """The sample's first 50 paragraphs, indexed and evaluated once."""
     from qa.config import Settings
 
     settings = Settings(cache_dir=model_cache)
@@ -79,7 +81,9 @@ def test_squad_subset_metrics_are_sane(subset_report, squad_workdir: Path) -> No
     expected_questions = sum(len(p.questions) for p in load_squad(JSQUAD)[:SUBSET])
     assert (r.questions, r.documents, r.dataset) == (expected_questions, SUBSET, JSQUAD.name)
     assert r.chunks >= SUBSET and r.chunks_embedded == r.chunks
-    assert 0 < r.r_at_1 <= r.mrr_at_10 <= r.r_at_5 <= r.r_at_10 <= 1
+    # MRR@10 lies between R@1 and 1, but not always below R@5 (see the RankMetrics test).
+    assert 0 < r.r_at_1 <= r.mrr_at_10 <= 1
+    assert r.r_at_1 <= r.r_at_5 <= r.r_at_10 <= 1
     assert r.r_at_5 >= 0.9  # 50 documents: the gold paragraph is nearly always near the top
     for value in (r.r_at_1, r.r_at_5, r.r_at_10):
         assert (value * r.questions) == pytest.approx(round(value * r.questions))
@@ -125,6 +129,14 @@ def test_qa_eval_on_the_dev_file(seed_settings) -> None:
     for r in report.results:
         assert not (r.abstained and (r.contained or r.evidence_cited))
     assert "problems:" in report.summary() and "ja" in report.summary()
+
+
+def test_rank_metrics_mrr_may_exceed_recall_at_5() -> None:
+    m = RankMetrics.of([1, 6])  # one hit at the top, one just outside the top 5
+    assert (m.r_at_1, m.r_at_5, m.r_at_10) == (0.5, 0.5, 1.0)
+    assert m.mrr_at_10 == pytest.approx((1 + 1 / 6) / 2)  # 0.583
+    assert m.mrr_at_10 > m.r_at_5
+    assert RankMetrics.of([0, 11]) == RankMetrics(0.0, 0.0, 0.0, 0.0)  # nothing in the top 10
 
 
 def test_qa_metrics_arithmetic() -> None:
