@@ -392,6 +392,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _overlap(a: _Span, b: _Span) -> bool:
+    """Whether two spans share any character of one document. Not evaluation's `overlaps` (half
+    of the shorter span): a support must not repeat even a little of the lead."""
     return a.hit.doc_id == b.hit.doc_id and a.start < b.end and b.start < a.end
 
 

@@ -8,6 +8,7 @@ import pytest
 from qa import answer, search
 from qa.answering import CROSS_LINGUAL_NOTE
 from qa.errors import InvalidQuestion
+from qa.evaluation import overlaps
 from qa.text import match_key
 
 from .conftest import SEED_ID, SEEDS, dev_cases
@@ -24,9 +25,7 @@ def _norm(text: str) -> str:
 def _overlaps_evidence(case, citation) -> bool:
     start = ARTICLE.find(case["evidence"])
     assert start >= 0, "evidence must be verbatim article text"
-    end = start + len(case["evidence"])
-    overlap = min(end, citation.end) - max(start, citation.start)
-    return overlap >= 0.5 * min(end - start, citation.end - citation.start)
+    return overlaps((start, start + len(case["evidence"])), (citation.start, citation.end))
 
 
 @pytest.fixture(scope="module")

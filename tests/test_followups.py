@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from qa import answer, search
+from qa.evaluation import overlaps
 from qa.questions import search_query
 
 from .conftest import SEED_ID, SEEDS
@@ -20,8 +21,8 @@ CASES = [
 
 def _holds_evidence(case, spans) -> bool:
     start = ARTICLE.index(case["evidence"])
-    end = start + len(case["evidence"])
-    return any(min(end, b) - max(start, a) >= 0.5 * min(end - start, b - a) for a, b in spans)
+    evidence = (start, start + len(case["evidence"]))
+    return any(overlaps(evidence, span) for span in spans)
 
 
 def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
