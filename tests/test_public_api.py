@@ -3,6 +3,29 @@ import sys
 
 import qa
 
+# The public API. A new public name is a decision: add it here, and to the README's API section.
+PUBLIC = [
+    "Answer",
+    "BuildStats",
+    "Citation",
+    "Hit",
+    "IndexStatus",
+    "Settings",
+    "add_documents",
+    "answer",
+    "build_index",
+    "remove_documents",
+    "search",
+    "status",
+]
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert qa.__all__ == PUBLIC
+    star: dict[str, object] = {}
+    exec("from qa import *", star)
+    assert sorted(n for n in star if n != "__builtins__") == PUBLIC
+
 
 def test_all_is_sorted_and_documented() -> None:
     assert qa.__all__ == sorted(qa.__all__)
