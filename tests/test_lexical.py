@@ -18,6 +18,8 @@ from qa.lexical import BM25, TermCounts
 from qa.search import Searcher, fuse, top_k
 from qa.text import terms
 
+from .optional import TEST_EXTRA, require_module
+
 CORPUS = [
     "梅雨は東アジアにみられる雨季の一種である。",
     "東京タワーは東京都港区にある電波塔です。東京の観光名所。",
@@ -63,7 +65,7 @@ def test_scores_match_the_textbook_formula(k1: float, b: float) -> None:
 
 
 def test_scores_match_bm25s_up_to_its_constant_factor() -> None:
-    bm25s = pytest.importorskip("bm25s")
+    bm25s = require_module("bm25s", TEST_EXTRA)
     k1, b = 0.5, 0.4
     reference = bm25s.BM25(k1=k1, b=b, method="lucene")
     reference.index([terms(t) for t in CORPUS], show_progress=False)
