@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,18 +22,13 @@ from pathlib import Path
 
 from qa import answer, build_index
 from qa.config import Settings
+from qa.ui import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]  # fmt: skip
 BOT = "#kt-chat .message.bot"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_http_200(url: str, timeout: float = 300.0) -> float:
@@ -102,7 +96,7 @@ def main() -> None:
         shutil.copytree(ROOT / "seeds", work / "docs")
         s = Settings.load(docs_dir=work / "docs", index_dir=work / "index")
         build_index(settings=s, progress=False)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "QA_DOCS_DIR": str(s.docs_dir), "QA_INDEX_DIR": str(s.index_dir)}
         env |= {"QA_PORT": str(port), "QA_CACHE_DIR": str(s.cache_dir)}
         proc, cold = _serve(env, port)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -262,6 +263,20 @@ def start(settings: Settings) -> gr.Blocks:
 def launch(settings: Settings) -> None:
     """Serve the chat until interrupted."""
     start(settings).block_thread()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on `host` now, as the OS picks it, to serve on when any port will do
+    (`start(settings.replace(port=free_port()))`, or QA_PORT for `python app.py`); another
+    process may still take it first.
+
+    The chat itself always serves its configured port (Settings refuses 0). This is for the
+    tests and benchmarks that start servers: it lives here, beside `start`, because benchmarks
+    are scripts that import only `qa` and must not import the tests, and both need it.
+    """
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 def _warm_up(settings: Settings) -> None:

@@ -6,16 +6,15 @@ tests/artifacts/ for a human to look at.
 
 from __future__ import annotations
 
-import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qa.ui import EXAMPLES, start
+from qa.ui import EXAMPLES, free_port, start
 
 from .conftest import SEED_ID
+from .optional import CHROMIUM_HINT, require_executable
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +32,9 @@ NEW_DOC = """# 社内図書館の案内
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
+    require_executable(CHROMIUM, CHROMIUM_HINT)
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -54,7 +46,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def seed_url(seed_settings) -> Iterator[str]:
-    app = start(seed_settings.replace(port=_free_port()))
+    app = start(seed_settings.replace(port=free_port()))
     yield app.local_url
     app.close()
 
@@ -158,7 +150,7 @@ def test_narrow_mobile_layout(browser, seed_url) -> None:
 
 
 def test_upload_rebuild_then_ask_about_the_new_document(browser, settings, tmp_path) -> None:
-    app = start(settings.replace(port=_free_port()))
+    app = start(settings.replace(port=free_port()))
     try:
         page = _open(browser, app.local_url)
         page.get_by_role("tab", name="資料 / Documents").click()

@@ -17,9 +17,10 @@ import pytest
 
 from qa import build_index
 from qa.config import Settings
-from qa.ui import start
+from qa.ui import free_port, start
 
-from .test_browser import ANSWER_WAIT, ARGS, CHROMIUM, _free_port
+from .optional import CHROMIUM_HINT, require_executable
+from .test_browser import ANSWER_WAIT, ARGS, CHROMIUM
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +95,7 @@ def hostile_url(leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path) 
     (docs / "memo.md").write_text(DOC.format(leak=leak[0]), encoding="utf-8")
     index = tmp_path / "hostile-index"
     settings = Settings.load(
-        docs_dir=docs, index_dir=index, cache_dir=model_cache, port=_free_port()
+        docs_dir=docs, index_dir=index, cache_dir=model_cache, port=free_port()
     )
     build_index(settings=settings, progress=False)
     app = start(settings)
@@ -106,8 +107,7 @@ def hostile_url(leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path) 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium fonts-noto-cjk")
+    require_executable(CHROMIUM, CHROMIUM_HINT)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from gradio_client import Client
 from gradio_client.utils import QueueError
 
 from qa.config import Settings
-from qa.ui import BUSY, start
+from qa.ui import BUSY, free_port, start
 
 from .conftest import ROOT, SEED_ID
 
@@ -34,16 +33,10 @@ QUESTION = "講演したのは誰ですか？"
 SECRET = "KOTAE_SECRET_TOKEN_do_not_serve"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(seed_settings: Settings) -> Iterator[tuple[str, Settings]]:
     """A running chat (loopback only) and the settings it serves; a `.env` sits beside the data."""
-    settings = seed_settings.replace(host=HOST, port=_free_port())
+    settings = seed_settings.replace(host=HOST, port=free_port(HOST))
     env_file = Path(settings.docs_dir).parent / ".env"
     env_file.write_text(f"QA_SECRET={SECRET}\n", encoding="utf-8")
     app = start(settings)
@@ -299,7 +292,7 @@ def test_upload_over_the_cap_is_rejected(served: tuple[str, Settings], http: htt
 @pytest.fixture(scope="module")
 def tiny_queue(seed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python app.py` answering one question at a time with room for one more to wait."""
-    port = _free_port()
+    port = free_port(HOST)
     env = {
         **os.environ,
         "QA_DOCS_DIR": str(seed_settings.docs_dir),
