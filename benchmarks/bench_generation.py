@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from qa.embedding import apply_torch_threads
 from qa.generation import Generator, grounded_span, load_generator
 from qa.text import match_key
 
@@ -76,7 +77,7 @@ def _baseline(question: str, passage: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: kotae's rule)")
     parser.add_argument("--model", default="gemma3-270m")
     parser.add_argument("--cache-dir", type=Path, help="reuse a converted model (default: fresh)")
     parser.add_argument("--verbose", action="store_true")
@@ -85,6 +86,8 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    else:
+        apply_torch_threads()  # as in the app, where the embedder is always loaded first
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         generator = load_generator(args.model, args.cache_dir or Path(tmp))

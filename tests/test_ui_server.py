@@ -1,24 +1,25 @@
-"""The web chat as a real Gradio server, called through gradio_client."""
+"""The web chat as a real Gradio server, called through gradio_client; the server's entry
+points (`python app.py`, `qa serve`) and the torch threads they run with."""
 
-import socket
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from gradio_client import Client
 
-from qa.ui import start
+from qa.embedding import torch_threads
+from qa.ui import free_port, start
 
-from .conftest import SEED_ID
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import ROOT, SEED_ID
 
 
 @pytest.fixture(scope="module")
 def server(seed_settings):
-    app = start(seed_settings.replace(port=_free_port()))
+    port = free_port()
+    app = start(seed_settings.replace(port=port))
+    assert app.local_url == f"http://127.0.0.1:{port}/"
     yield app
     app.close()
 
@@ -56,3 +57,75 @@ def test_citations_are_plain_dicts_with_spans(server) -> None:
     assert set(c) == {"n", "doc_id", "title", "start", "end", "quote", "score", "page"}
     assert c["end"] - c["start"] == len(c["quote"])
     assert "GPL" in c["quote"]
+
+
+# Runs an entry point in a fresh interpreter with its server replaced by what the server's
+# warm-up does first, loading the embedding model; the model itself is not loaded (a stand-in
+# raises right after the policy would have been applied). Prints torch's threads then.
+ENTRY_POINT = """
+import json, os, runpy, sys
+from unittest import mock
+
+import qa.embedding, qa.ui
+
+class NoModel(Exception):
+    pass
+
+def no_model(name, cache_dir):
+    raise NoModel
+
+def serve(settings):
+    try:
+        qa.embedding.load_embedder(settings.embed_model, settings.cache_dir)
+    except NoModel:
+        pass
+    import torch
+    print(json.dumps({"threads": torch.get_num_threads(), "port": settings.port}))
+
+with (
+    mock.patch.object(qa.embedding, "_load_sentence_transformer", no_model),
+    mock.patch.object(qa.ui, "launch", serve),
+):
+    if sys.argv[1] == "app.py":
+        runpy.run_path("app.py", run_name="__main__")
+    else:
+        from qa.cli import main
+        sys.exit(main(["serve", "--port", "7861"]))
+"""
+
+
+@pytest.mark.parametrize("omp", [None, "3"], ids=["OMP_NUM_THREADS unset", "OMP_NUM_THREADS=3"])
+@pytest.mark.parametrize("entry", ["app.py", "qa serve"])
+def test_every_entry_point_runs_torch_with_the_same_threads(entry: str, omp: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if omp:
+        env["OMP_NUM_THREADS"] = omp
+    result = subprocess.run(
+        [sys.executable, "-c", ENTRY_POINT, entry],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["threads"] == (int(omp) if omp else 1), (entry, seen)
+
+
+@pytest.mark.parametrize(
+    ("value", "threads"), [(None, 1), ("", 1), ("2", 2), (" 4 ", 4), ("0", 1), ("many", 1)]
+)
+def test_torch_threads_is_omp_num_threads_or_one(monkeypatch, value, threads) -> None:
+    if value is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert torch_threads() == threads
+
+
+def test_this_process_runs_torch_with_the_policy(embedder) -> None:
+    """The test session loaded the real model (the `embedder` fixture) through the same loader."""
+    import torch
+
+    assert torch.get_num_threads() == torch_threads()
