@@ -47,85 +47,85 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert np.allclose(np.linalg.norm(index.all_vectors(), axis=1), 1.0, atol=1e-4)
 
 
-def test_incremental_builds_embed_only_new_or_changed_documents(settings) -> None:
-    first = build_index(settings=settings, progress=False)
-    again = build_index(settings=settings, progress=False)
+def test_incremental_builds_embed_only_new_or_changed_documents(tiny_settings) -> None:
+    first = build_index(settings=tiny_settings, progress=False)
+    again = build_index(settings=tiny_settings, progress=False)
     assert again.chunks_embedded == 0 and again.unchanged == 1
     assert again.generation == first.generation  # nothing changed: no new generation
 
-    (settings.docs_dir / "new.md").write_text(
+    (tiny_settings.docs_dir / "new.md").write_text(
         "# 新しい文書\n富士山の高さは3776メートルです。", encoding="utf-8"
     )
-    added = build_index(settings=settings, progress=False)
+    added = build_index(settings=tiny_settings, progress=False)
     assert (added.added, added.unchanged, added.chunks_embedded) == (1, 1, 1)
 
-    (settings.docs_dir / "new.md").write_text(
+    (tiny_settings.docs_dir / "new.md").write_text(
         "# 新しい文書\n富士山は日本一高い山です。", encoding="utf-8"
     )
-    updated = build_index(settings=settings, progress=False)
+    updated = build_index(settings=tiny_settings, progress=False)
     assert (updated.updated, updated.unchanged, updated.chunks_embedded) == (1, 1, 1)
 
-    (settings.docs_dir / "new.md").unlink()
-    removed = build_index(settings=settings, progress=False)
+    (tiny_settings.docs_dir / "new.md").unlink()
+    removed = build_index(settings=tiny_settings, progress=False)
     assert (removed.removed, removed.unchanged, removed.chunks_embedded) == (1, 1, 0)
-    incremental = load_index(settings.index_dir)
+    incremental = load_index(tiny_settings.index_dir)
 
-    full = build_index(settings=settings, full=True, progress=False)
+    full = build_index(settings=tiny_settings, full=True, progress=False)
     assert full.chunks_embedded == full.chunks_total
-    rebuilt = load_index(settings.index_dir)
+    rebuilt = load_index(tiny_settings.index_dir)
     assert incremental.chunks == rebuilt.chunks
     assert np.allclose(incremental.all_vectors(), rebuilt.all_vectors(), atol=1e-5)
 
 
-def test_failed_build_keeps_the_previous_index_serving(settings) -> None:
-    build_index(settings=settings, progress=False)
-    before = current_generation(settings.index_dir)
-    shutil.rmtree(settings.docs_dir)
-    settings.docs_dir.mkdir()
+def test_failed_build_keeps_the_previous_index_serving(tiny_settings) -> None:
+    build_index(settings=tiny_settings, progress=False)
+    before = current_generation(tiny_settings.index_dir)
+    shutil.rmtree(tiny_settings.docs_dir)
+    tiny_settings.docs_dir.mkdir()
     with pytest.raises(DocumentsNotFound):
-        build_index(settings=settings, progress=False)
-    assert current_generation(settings.index_dir) == before
-    assert not answer("講演したのは誰ですか？", settings=settings).abstained
+        build_index(settings=tiny_settings, progress=False)
+    assert current_generation(tiny_settings.index_dir) == before
+    assert not answer("講演したのは誰ですか？", settings=tiny_settings).abstained
 
 
-def test_corrupt_generation_falls_back_to_the_previous_one(settings, caplog) -> None:
-    build_index(settings=settings, progress=False)
-    (settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
-    build_index(settings=settings, progress=False)
-    current = settings.index_dir / current_generation(settings.index_dir)
+def test_corrupt_generation_falls_back_to_the_previous_one(tiny_settings, caplog) -> None:
+    build_index(settings=tiny_settings, progress=False)
+    (tiny_settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
+    build_index(settings=tiny_settings, progress=False)
+    current = tiny_settings.index_dir / current_generation(tiny_settings.index_dir)
     data = bytearray((current / "vectors.faiss").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (current / "vectors.faiss").write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING):
-        index = load_index(settings.index_dir)
+        index = load_index(tiny_settings.index_dir)
     assert index.generation < current.name and "extra.txt" not in index.documents
     assert "damaged" in caplog.text
     # `qa status` reads no vectors, but verifies them: it describes the generation served.
-    served = status(settings=settings)
+    served = status(settings=tiny_settings)
     assert served.generation == index.generation and "new: extra.txt" in served.stale
 
 
-def test_no_verifying_generation_is_a_clear_error(settings) -> None:
-    stats = build_index(settings=settings, progress=False)
-    (settings.index_dir / stats.generation / "chunks.jsonl").write_text("truncated")
+def test_no_verifying_generation_is_a_clear_error(tiny_settings) -> None:
+    stats = build_index(settings=tiny_settings, progress=False)
+    (tiny_settings.index_dir / stats.generation / "chunks.jsonl").write_text("truncated")
     with pytest.raises(CorruptIndex, match="qa build --full"):
-        load_index(settings.index_dir)
+        load_index(tiny_settings.index_dir)
 
 
-def test_index_of_another_model_is_refused(settings) -> None:
-    stats = build_index(settings=settings, progress=False)
-    path = settings.index_dir / stats.generation / MANIFEST
+def test_index_of_another_model_is_refused(tiny_settings) -> None:
+    stats = build_index(settings=tiny_settings, progress=False)
+    path = tiny_settings.index_dir / stats.generation / MANIFEST
     manifest = json.loads(path.read_text())
     manifest["model"].update(id="other-model", fingerprint="0123456789abcdef")
     path.write_text(json.dumps(manifest))
     with pytest.raises(IncompatibleIndex, match="qa build --full"):
-        answer("講演したのは誰ですか？", settings=settings)
+        answer("講演したのは誰ですか？", settings=tiny_settings)
 
 
-def test_answer_builds_a_missing_index(settings) -> None:
-    assert current_generation(settings.index_dir) is None
-    assert not answer("講演したのは誰ですか？", settings=settings).abstained
-    assert current_generation(settings.index_dir) is not None
+def test_answer_builds_a_missing_index(tiny_settings) -> None:
+    assert current_generation(tiny_settings.index_dir) is None
+    assert not answer("講演したのは誰ですか？", settings=tiny_settings).abstained
+    assert current_generation(tiny_settings.index_dir) is not None
 
 
 def test_questions_are_answered_while_a_long_build_embeds(settings) -> None:
@@ -148,45 +148,45 @@ def test_questions_are_answered_while_a_long_build_embeds(settings) -> None:
     assert still_building, "the answer waited for the whole build"
 
 
-def test_no_pickle_anywhere_in_the_index(settings) -> None:
-    build_index(settings=settings, progress=False)
-    for path in Path(settings.index_dir).rglob("*"):
+def test_no_pickle_anywhere_in_the_index(tiny_settings) -> None:
+    build_index(settings=tiny_settings, progress=False)
+    for path in Path(tiny_settings.index_dir).rglob("*"):
         if path.is_file():
             assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker
 
 
-def test_changed_chunk_settings_re_embed_everything_and_say_so(settings, caplog) -> None:
-    first = build_index(settings=settings, progress=False)
+def test_changed_chunk_settings_re_embed_everything_and_say_so(tiny_settings, caplog) -> None:
+    first = build_index(settings=tiny_settings, progress=False)
     with caplog.at_level(logging.WARNING):
-        stats = build_index(settings=settings.replace(chunk_size=200), progress=False)
+        stats = build_index(settings=tiny_settings.replace(chunk_size=200), progress=False)
     assert "chunk settings changed" in caplog.text
     assert stats.chunks_embedded == stats.chunks_total > first.chunks_total
-    manifest = load_index(settings.index_dir).manifest
+    manifest = load_index(tiny_settings.index_dir).manifest
     assert manifest["chunking"]["chunk_size"] == 200
 
 
-def test_removed_chunks_are_counted(settings) -> None:
-    (settings.docs_dir / "extra.md").write_text(
+def test_removed_chunks_are_counted(tiny_settings) -> None:
+    (tiny_settings.docs_dir / "extra.md").write_text(
         "# 追加\n" + "追加の文です。" * 100, encoding="utf-8"
     )
-    first = build_index(settings=settings, progress=False)
+    first = build_index(settings=tiny_settings, progress=False)
     extra_chunks = first.chunks_total - sum(
-        1 for c in load_index(settings.index_dir).chunks if c.doc_id == SEED_ID
+        1 for c in load_index(tiny_settings.index_dir).chunks if c.doc_id == SEED_ID
     )
-    (settings.docs_dir / "extra.md").unlink()
-    stats = build_index(settings=settings, progress=False)
+    (tiny_settings.docs_dir / "extra.md").unlink()
+    stats = build_index(settings=tiny_settings, progress=False)
     assert (stats.removed, stats.chunks_removed, stats.chunks_embedded) == (1, extra_chunks, 0)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete"])
-def test_damaged_current_generation_serves_the_previous_one(settings, damage: str) -> None:
-    build_index(settings=settings, progress=False)
-    (settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
-    build_index(settings=settings, progress=False)
-    victim = settings.index_dir / current_generation(settings.index_dir) / "chunks.jsonl"
+def test_damaged_current_generation_serves_the_previous_one(tiny_settings, damage: str) -> None:
+    build_index(settings=tiny_settings, progress=False)
+    (tiny_settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
+    build_index(settings=tiny_settings, progress=False)
+    victim = tiny_settings.index_dir / current_generation(tiny_settings.index_dir) / "chunks.jsonl"
     if damage == "truncate":
         victim.write_bytes(victim.read_bytes()[:10])
     else:
         victim.unlink()
-    assert "extra.txt" not in load_index(settings.index_dir).documents
-    assert not answer("講演したのは誰ですか？", settings=settings).abstained
+    assert "extra.txt" not in load_index(tiny_settings.index_dir).documents
+    assert not answer("講演したのは誰ですか？", settings=tiny_settings).abstained
