@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in data/README.md
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
+TINY_LEXICAL_WEIGHT = 1.0  # the tiny model's fixtures rank by BM25 alone (see tiny_settings)
 
 
 @pytest.fixture(autouse=True)
@@ -91,9 +92,14 @@ def tiny_embedder(tiny_model_dir: Path, model_cache: Path) -> Embedder:
 def tiny_settings(
     settings: Settings, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Settings:
-    """`settings` with the tiny model; QA_EMBED_MODEL names it too, for the CLI and subprocesses."""
+    """`settings` with the tiny model, ranking by terms alone; the CLI and subprocesses too.
+
+    The tiny model's similarities are noise: with them in the ranking, a passage holding the
+    question's terms could lose its place to any other. Dense search still runs, at weight 0.
+    """
     monkeypatch.setenv("QA_EMBED_MODEL", str(tiny_model_dir))
-    return settings.replace(embed_model=str(tiny_model_dir))
+    monkeypatch.setenv("QA_LEXICAL_WEIGHT", str(TINY_LEXICAL_WEIGHT))
+    return settings.replace(embed_model=str(tiny_model_dir), lexical_weight=TINY_LEXICAL_WEIGHT)
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +114,7 @@ def tiny_seed_settings(
         index_dir=root / "index",
         cache_dir=model_cache,
         embed_model=tiny_embedder.model_id,
+        lexical_weight=TINY_LEXICAL_WEIGHT,
     )
     from qa.build import build_index
 

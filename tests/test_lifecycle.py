@@ -1,4 +1,7 @@
-"""Index lifecycle under stress: SIGKILL mid-build, two builders at once, random edit sequences."""
+"""Index lifecycle under stress: SIGKILL mid-build, two builders at once, random edit sequences.
+
+All on the tiny model: these are about files, locks and processes, not about answers.
+"""
 
 from __future__ import annotations
 
@@ -39,46 +42,46 @@ def _build_command(s: Settings) -> list[str]:
 
 
 def _env(s: Settings) -> dict[str, str]:
-    return {**os.environ, "QA_CACHE_DIR": str(s.cache_dir)}
+    return {**os.environ, "QA_CACHE_DIR": str(s.cache_dir), "QA_EMBED_MODEL": s.embed_model}
 
 
 def _doc_ids(s: Settings) -> frozenset[str]:
     return frozenset(load_index(s.index_dir).documents)
 
 
-def test_sigkill_at_random_moments_never_breaks_the_index(settings) -> None:
-    build_index(settings=settings, progress=False)
+def test_sigkill_at_random_moments_never_breaks_the_index(tiny_settings) -> None:
+    build_index(settings=tiny_settings, progress=False)
     started = time.monotonic()
-    (settings.docs_dir / "timing.txt").write_text("計測用の文書。", encoding="utf-8")
-    subprocess.run(_build_command(settings), env=_env(settings), cwd=ROOT, check=True)
+    (tiny_settings.docs_dir / "timing.txt").write_text("計測用の文書。", encoding="utf-8")
+    subprocess.run(_build_command(tiny_settings), env=_env(tiny_settings), cwd=ROOT, check=True)
     duration = time.monotonic() - started
     rng = random.Random(20261126)
     for trial in range(KILL_TRIALS):
-        before = _doc_ids(settings)
-        (settings.docs_dir / f"trial{trial}.txt").write_text(
+        before = _doc_ids(tiny_settings)
+        (tiny_settings.docs_dir / f"trial{trial}.txt").write_text(
             f"試行{trial}の文書です。", encoding="utf-8"
         )
-        after = frozenset(p.name for p in settings.docs_dir.iterdir())  # all files, indexed
-        process = subprocess.Popen(_build_command(settings), env=_env(settings), cwd=ROOT)
+        after = frozenset(p.name for p in tiny_settings.docs_dir.iterdir())  # all files, indexed
+        process = subprocess.Popen(_build_command(tiny_settings), env=_env(tiny_settings), cwd=ROOT)
         time.sleep(rng.uniform(0.2, duration * 1.6))
         process.send_signal(signal.SIGKILL)
         process.wait()
-        served = _doc_ids(settings)  # verifies every file's hash
+        served = _doc_ids(tiny_settings)  # verifies every file's hash
         assert served in (before, after), f"trial {trial}: a mix of generations"
-        assert not answer("講演したのは誰ですか？", settings=settings).abstained
-    stats = build_index(settings=settings, progress=False)  # the next build completes
-    assert _doc_ids(settings) >= {f"trial{t}.txt" for t in range(KILL_TRIALS)}
-    assert stats.generation == current_generation(settings.index_dir)
+        assert not answer("講演したのは誰ですか？", settings=tiny_settings).abstained
+    stats = build_index(settings=tiny_settings, progress=False)  # the next build completes
+    assert _doc_ids(tiny_settings) >= {f"trial{t}.txt" for t in range(KILL_TRIALS)}
+    assert stats.generation == current_generation(tiny_settings.index_dir)
 
 
-def test_two_builds_at_once_one_writes_and_the_other_waits(settings) -> None:
-    build_index(settings=settings, progress=False)
-    first = int(current_generation(settings.index_dir).split("-")[1])
-    (settings.docs_dir / "both.txt").write_text("同時に追加された文書。", encoding="utf-8")
+def test_two_builds_at_once_one_writes_and_the_other_waits(tiny_settings) -> None:
+    build_index(settings=tiny_settings, progress=False)
+    first = int(current_generation(tiny_settings.index_dir).split("-")[1])
+    (tiny_settings.docs_dir / "both.txt").write_text("同時に追加された文書。", encoding="utf-8")
     processes = [
         subprocess.Popen(
-            _build_command(settings),
-            env=_env(settings),
+            _build_command(tiny_settings),
+            env=_env(tiny_settings),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -88,18 +91,18 @@ def test_two_builds_at_once_one_writes_and_the_other_waits(settings) -> None:
     outputs = [p.communicate(timeout=600)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0]
     assert sum("1 added" in out for out in outputs) == 1  # the waiter found nothing left to do
-    assert int(current_generation(settings.index_dir).split("-")[1]) == first + 1
-    assert "both.txt" in _doc_ids(settings)
+    assert int(current_generation(tiny_settings.index_dir).split("-")[1]) == first + 1
+    assert "both.txt" in _doc_ids(tiny_settings)
 
 
-def test_a_busy_index_fails_cleanly_when_the_wait_runs_out(settings) -> None:
+def test_a_busy_index_fails_cleanly_when_the_wait_runs_out(tiny_settings) -> None:
     from filelock import FileLock
 
-    build_index(settings=settings, progress=False)
-    env = {**_env(settings), "QA_BUILD_LOCK_TIMEOUT": "0.5"}
-    with FileLock(settings.index_dir / ".lock"):
+    build_index(settings=tiny_settings, progress=False)
+    env = {**_env(tiny_settings), "QA_BUILD_LOCK_TIMEOUT": "0.5"}
+    with FileLock(tiny_settings.index_dir / ".lock"):
         result = subprocess.run(
-            _build_command(settings), env=env, cwd=ROOT, capture_output=True, text=True
+            _build_command(tiny_settings), env=env, cwd=ROOT, capture_output=True, text=True
         )
     assert result.returncode == 2
     assert "another build" in result.stderr and "Traceback" not in result.stderr
@@ -121,9 +124,9 @@ SENTENCES = ["東京は晴れ。", "Osaka is rainy today.", "京都では雪が�
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(edits=EDITS)
-def test_incremental_builds_equal_a_full_rebuild(settings, tmp_path_factory, edits) -> None:
+def test_incremental_builds_equal_a_full_rebuild(tiny_settings, tmp_path_factory, edits) -> None:
     root = tmp_path_factory.mktemp("prop")
-    s = settings.replace(docs_dir=root / "docs", index_dir=root / "index")
+    s = tiny_settings.replace(docs_dir=root / "docs", index_dir=root / "index")
     (s.docs_dir / "sub").mkdir(parents=True)
     (s.docs_dir / "base.txt").write_text("基本の文書。" * 40, encoding="utf-8")
     build_index(settings=s, progress=False)
@@ -144,13 +147,13 @@ def test_incremental_builds_equal_a_full_rebuild(settings, tmp_path_factory, edi
     assert np.allclose(incremental.all_vectors(), full.all_vectors(), atol=1e-4)
 
 
-def test_removed_files_leave_the_index(settings) -> None:
-    extra: Path = settings.docs_dir / "gone.txt"
+def test_removed_files_leave_the_index(tiny_settings) -> None:
+    extra: Path = tiny_settings.docs_dir / "gone.txt"
     extra.write_text("消える文書。", encoding="utf-8")
-    build_index(settings=settings, progress=False)
+    build_index(settings=tiny_settings, progress=False)
     extra.unlink()
-    stats = build_index(settings=settings, progress=False)
-    assert stats.removed == 1 and "gone.txt" not in _doc_ids(settings)
+    stats = build_index(settings=tiny_settings, progress=False)
+    assert stats.removed == 1 and "gone.txt" not in _doc_ids(tiny_settings)
 
 
 pytestmark = pytest.mark.slow
