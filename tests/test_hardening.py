@@ -1,5 +1,8 @@
 """Hardening: the byte and chunk caps on real builds, and matching that sees through Unicode
-variants (NFKC) and invisible characters while quotes keep the documents' own text."""
+variants (NFKC) and invisible characters while quotes keep the documents' own text.
+
+The caps are bookkeeping and run on the tiny model; matching is retrieval, on the real one.
+"""
 
 from __future__ import annotations
 
@@ -47,13 +50,13 @@ def _assert_equals_a_full_rebuild(s: Settings) -> None:
 
 
 def test_chunk_cap_keeps_the_first_chunks_and_incremental_builds_stay_consistent(
-    settings, tmp_path, embedder
+    tiny_settings, tmp_path, tiny_embedder
 ) -> None:
-    s = settings.replace(docs_dir=tmp_path / "capped", max_document_chunks=3, **SMALL_CHUNKS)
+    s = tiny_settings.replace(docs_dir=tmp_path / "capped", max_document_chunks=3, **SMALL_CHUNKS)
     s.docs_dir.mkdir()
     (s.docs_dir / "long.txt").write_text(LONG, encoding="utf-8")
     (s.docs_dir / "short.txt").write_text(SHORT, encoding="utf-8")
-    whole = _all_chunk_texts(s, embedder, "long.txt")
+    whole = _all_chunk_texts(s, tiny_embedder, "long.txt")
     assert len(whole) > 3  # the case is real
 
     first = build_index(settings=s, progress=False)
@@ -84,24 +87,24 @@ def test_chunk_cap_keeps_the_first_chunks_and_incremental_builds_stay_consistent
 
 
 def test_caps_on_a_real_build_and_in_the_cli_output(
-    settings, tmp_path, monkeypatch, capsys, embedder
+    tiny_settings, tmp_path, monkeypatch, capsys, tiny_embedder
 ) -> None:
     docs = tmp_path / "caps"
     docs.mkdir()
     (docs / "short.txt").write_text(SHORT, encoding="utf-8")
     (docs / "long.txt").write_text(LONG, encoding="utf-8")
     (docs / "big.txt").write_text("大きな文書。" * 200, encoding="utf-8")  # 3,600 bytes
-    paths = ["--docs", str(docs), "--index", str(settings.index_dir)]
+    paths = ["--docs", str(docs), "--index", str(tiny_settings.index_dir)]
     monkeypatch.setenv("QA_MAX_DOCUMENT_BYTES", "2000")
     monkeypatch.setenv("QA_MAX_DOCUMENT_CHUNKS", "2")
     monkeypatch.setenv("QA_CHUNK_SIZE", "100")
     monkeypatch.setenv("QA_CHUNK_OVERLAP", "20")
-    s = Settings.load(docs_dir=docs, index_dir=settings.index_dir)
-    whole = len(_all_chunk_texts(s, embedder, "long.txt"))
+    s = Settings.load(docs_dir=docs, index_dir=tiny_settings.index_dir)
+    whole = len(_all_chunk_texts(s, tiny_embedder, "long.txt"))
 
     assert main(["build", *paths]) == 0
     out, err = capsys.readouterr()
-    index = load_index(settings.index_dir)
+    index = load_index(tiny_settings.index_dir)
     assert sorted(index.documents) == ["long.txt", "short.txt"]
     assert index.documents["long.txt"].chunks == 2
     n = len(index.chunks)
@@ -129,7 +132,7 @@ def test_caps_on_a_real_build_and_in_the_cli_output(
     out, err = capsys.readouterr()
     assert "documents 3 (1 added, 0 updated, 2 unchanged; 0 removed, 0 skipped" in out
     assert "skipped" not in err and "truncated long.txt" in err
-    assert "big.txt" in load_index(settings.index_dir).documents
+    assert "big.txt" in load_index(tiny_settings.index_dir).documents
 
 
 # --- NFKC and invisible characters -------------------------------------------------------------
