@@ -51,8 +51,8 @@ def test_subprocess_prints_no_traceback(tmp_path) -> None:
     assert "Traceback" not in result.stderr and "docs folder not found" in result.stderr
 
 
-def test_add_remove_and_status_commands(settings, capsys, tmp_path) -> None:
-    paths = ["--docs", str(settings.docs_dir), "--index", str(settings.index_dir)]
+def test_add_remove_and_status_commands(tiny_settings, capsys, tmp_path) -> None:
+    paths = ["--docs", str(tiny_settings.docs_dir), "--index", str(tiny_settings.index_dir)]
     assert main(["build", *paths]) == 0
     source = tmp_path / "memo.md"
     source.write_text("# メモ\n社内図書館は水曜日が休館日です。", encoding="utf-8")
