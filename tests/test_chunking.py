@@ -62,11 +62,12 @@ def test_empty_document_has_no_chunks():
     assert chunk_document(_doc(""), 200, 40, len, 100) == []
 
 
-def test_no_chunk_exceeds_the_model_token_limit(embedder) -> None:
+def test_no_chunk_exceeds_the_model_token_limit(tiny_embedder) -> None:
+    # Only the tokenizer matters here, and the tiny model has the real one.
     # NFKC expands U+FDFA to 18 characters: 400 of them are thousands of tokens.
     hostile = "\ufdfa" * 400 + "絵文字😀🎉" * 100 + " ".join(["x"] * 400)
     doc = _doc(hostile + TEXTS["seed"])
-    chunks = chunk_document(doc, 400, 80, embedder.count_tokens, embedder.max_tokens)
+    chunks = chunk_document(doc, 400, 80, tiny_embedder.count_tokens, tiny_embedder.max_tokens)
     _check_invariants(doc, chunks, 400)
-    assert max(embedder.count_tokens(c.text) for c in chunks) <= embedder.max_tokens
-    assert embedder.count_tokens("\ufdfa" * 400) > embedder.max_tokens  # the case is real
+    assert max(tiny_embedder.count_tokens(c.text) for c in chunks) <= tiny_embedder.max_tokens
+    assert tiny_embedder.count_tokens("\ufdfa" * 400) > tiny_embedder.max_tokens  # the case is real

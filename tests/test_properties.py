@@ -58,9 +58,9 @@ def test_chunks_cover_the_input_in_order_with_exact_offsets(text: str, size: int
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(ANY_TEXT)
-def test_answer_returns_an_answer_or_a_typed_error(seed_settings, question: str) -> None:
+def test_answer_returns_an_answer_or_a_typed_error(tiny_seed_settings, question: str) -> None:
     try:
-        result = answer(question, settings=seed_settings)
+        result = answer(question, settings=tiny_seed_settings)
     except QAError:
         return
     assert isinstance(result, Answer)
