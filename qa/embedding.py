@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -39,6 +39,16 @@ class Embedder:
         self._document_prompt = (model.prompts or {}).get("document", "")
         self._lock = threading.Lock()  # torch modules are not safe to call from two threads
         self._sentences: dict[str, np.ndarray] = {}
+
+    @property
+    def transformer(self) -> Any:
+        """The Hugging Face encoder inside the model (the reader shares its word embeddings)."""
+        return self._model[0].auto_model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's Hugging Face tokenizer."""
+        return self._model.tokenizer
 
     def encode_documents(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Unit-length float32 vectors of passages (the model's document prompt applied).

@@ -5,10 +5,12 @@ Retrieval defaults were tuned on JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -369,6 +371,27 @@ def contains_answer(text: str, answers: list[str]) -> bool:
     """
     haystack = _squash(text)
     return any(_squash(a) and _squash(a) in haystack for a in answers)
+
+
+def char_f1(predicted: str, gold: str) -> float:
+    """F1 over the characters two answers share (JaQuAD's metric), after the same squashing.
+
+    Example: "1928年に", "1928年" -> 0.909
+    """
+    p, g = _squash(predicted), _squash(gold)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def split_of(title: str) -> str:
+    """The fixed half an article belongs to: "tuning" (choices are made here) or "heldout".
+
+    By article, not question, so that no held-out paragraph was ever seen while tuning.
+    """
+    return "heldout" if int(hashlib.sha256(title.encode("utf-8")).hexdigest(), 16) % 2 else "tuning"
 
 
 def _judge(case: dict[str, Any], a: Answer, top: list[Hit], texts: dict[str, str]) -> QACaseResult:

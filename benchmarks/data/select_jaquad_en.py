@@ -6,6 +6,7 @@ question (id, question, answer, ~150-character context excerpt around the answer
 
     .venv/bin/python benchmarks/data/select_jaquad_en.py [path/to/jaquad-train.json]
 """
+
 import json
 import sys
 from pathlib import Path
@@ -38,9 +39,18 @@ def main():
         ans = qa["answers"][0]
         start = ans["answer_start"]
         lo, hi = max(0, start - 75), min(len(context), start + len(ans["text"]) + 75)
-        print(json.dumps({"id": qid, "title": title, "question": qa["question"],
-                          "answer": ans["text"], "excerpt": context[lo:hi]},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "id": qid,
+                    "title": title,
+                    "question": qa["question"],
+                    "answer": ans["text"],
+                    "excerpt": context[lo:hi],
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 if __name__ == "__main__":

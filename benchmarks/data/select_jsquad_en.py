@@ -1,4 +1,4 @@
-"""Select the 100 held-out JSQuAD validation questions that jsquad-heldout-en.jsonl renders in English.
+"""Select the 100 held-out JSQuAD valid questions that jsquad-heldout-en.jsonl renders in English.
 
 Held-out articles: int(sha256(title).hexdigest(), 16) % 2 == 1 (the others are for tuning).
 Rule: list the held-out paragraphs with titles in sorted order and, within an article, in
@@ -9,6 +9,7 @@ id is in SKIP (no faithful English rendering, or no gold answer lying in the tex
 
     .venv/bin/python benchmarks/data/select_jsquad_en.py [path/to/jsquad-valid-v1.3.json]
 """
+
 import hashlib
 import json
 import sys
@@ -19,8 +20,9 @@ DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data" / "jsquad-vali
 SEP = " [SEP] "
 # Candidates replaced by the next paragraph's question (see the docstring), decided by hand:
 SKIP = {
-    "a73860p18q4",   # 住居表示: "地番を用いた住所の表示とは？" has no coherent reading its gold answers fit
-    "a14985p86q2",   # 日本共産党: asks who founded the JCP; the gold span founded a different party
+    # 住居表示: "地番を用いた住所の表示とは？" has no coherent reading its gold answers fit
+    "a73860p18q4",
+    "a14985p86q2",  # 日本共産党: asks who founded the JCP; the gold span founded a different party
 }
 
 
@@ -41,9 +43,11 @@ def in_text(para, qa):
     """True when some gold answer is a span of the text after the title separator."""
     cut = para["context"].find(SEP)
     body = cut + len(SEP) if cut >= 0 else 0
-    return any(a["answer_start"] >= body
-               and para["context"][a["answer_start"]:a["answer_start"] + len(a["text"])] == a["text"]
-               for a in qa["answers"])
+    return any(
+        a["answer_start"] >= body
+        and para["context"][a["answer_start"] : a["answer_start"] + len(a["text"])] == a["text"]
+        for a in qa["answers"]
+    )
 
 
 def select(path=DEFAULT):
@@ -66,10 +70,18 @@ def select(path=DEFAULT):
 
 def main():
     for title, para, qa in select(sys.argv[1] if len(sys.argv) > 1 else DEFAULT):
-        print(json.dumps({"id": qa["id"], "title": title, "question": qa["question"],
-                          "answers": [a["text"] for a in qa["answers"]],
-                          "context": para["context"].split(SEP, 1)[-1]},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "id": qa["id"],
+                    "title": title,
+                    "question": qa["question"],
+                    "answers": [a["text"] for a in qa["answers"]],
+                    "context": para["context"].split(SEP, 1)[-1],
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 if __name__ == "__main__":

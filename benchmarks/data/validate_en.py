@@ -7,6 +7,7 @@ questions are non-empty and contain no kana or kanji.
 
     .venv/bin/python benchmarks/data/validate_en.py
 """
+
 import json
 import re
 import sys
@@ -26,7 +27,7 @@ def rows(path):
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as e:
-            raise SystemExit(f"{path.name}:{n}: not JSON: {e}")
+            raise SystemExit(f"{path.name}:{n}: not JSON: {e}") from None
     return out
 
 
@@ -61,11 +62,17 @@ def check_jsquad():
     ids = [r["id"] for r in data]
     assert len(data) == 100, f"{path.name}: {len(data)} lines, want 100"
     assert len(set(ids)) == len(ids), f"{path.name}: duplicate ids"
-    assert ids == [qa["id"] for _, _, qa in chosen], f"{path.name}: ids differ from select_jsquad_en.py's"
+    assert ids == [qa["id"] for _, _, qa in chosen], (
+        f"{path.name}: ids differ from select_jsquad_en.py's"
+    )
     for r in data:
-        assert set(r) == {"id", "title", "question_en", "question_ja", "answers"}, f"{r['id']}: keys {sorted(r)}"
+        assert set(r) == {"id", "title", "question_en", "question_ja", "answers"}, (
+            f"{r['id']}: keys {sorted(r)}"
+        )
         title, para, qa = by_id[r["id"]]
-        assert select_jsquad_en.held_out(title) and r["title"] == title, f"{r['id']}: not a held-out article"
+        assert select_jsquad_en.held_out(title) and r["title"] == title, (
+            f"{r['id']}: not a held-out article"
+        )
         assert r["question_ja"] == qa["question"], f"{r['id']}: question_ja differs"
         assert r["answers"] == [a["text"] for a in qa["answers"]], f"{r['id']}: answers differ"
         text = para["context"].split(select_jsquad_en.SEP, 1)[-1]
@@ -79,4 +86,7 @@ def check_jsquad():
 if __name__ == "__main__":
     n1 = check_jaquad()
     n2, titles = check_jsquad()
-    print(f"ok: jaquad-train-en.jsonl {n1} questions; jsquad-heldout-en.jsonl {n2} questions over {titles} articles")
+    print(
+        f"ok: jaquad-train-en.jsonl {n1} questions; "
+        f"jsquad-heldout-en.jsonl {n2} questions over {titles} articles"
+    )
