@@ -165,8 +165,8 @@ def build_reader(
     from safetensors.torch import load_file
     from transformers import XLMRobertaForQuestionAnswering
 
-    # Built with a vocabulary of just the padding row, then given the embedder's embedding module itself:
-    # the 96 M-parameter matrix exists once in memory, not twice.
+    # Built with a vocabulary of just the padding row, then handed the embedder's embedding
+    # module itself: the 96 M-parameter matrix exists once in memory, not twice.
     config = copy.deepcopy(transformer.config)
     config.vocab_size = config.pad_token_id + 1
     model = XLMRobertaForQuestionAnswering(config)
