@@ -12,9 +12,10 @@ import numpy as np
 from .config import Settings
 from .embedding import Embedder
 from .generation import Generator, grounded_span
+from .japanese import has_cjk
 from .lexical import BM25
 from .questions import answer_slot, asks_name, asks_who, content_terms, implied_terms
-from .text import has_cjk, sentence_spans, terms
+from .text import sentence_spans, terms
 from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .japanese import CJK_CHARS, has_cjk
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Invisible and bidirectional controls: they change nothing a reader sees, so they must not
 # change what matches (U+200B–200D, U+2060, U+202A–202E, U+2066–2069, tags, variation selectors).
@@ -13,9 +15,7 @@ _INVISIBLE = re.compile(
 )
 # C0/C1 controls other than tab and newline.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006\u30fc"
-_TERM = re.compile(f"[{_CJK}]+|[^\\W{_CJK}]+")
-_CJK_RUN = re.compile(f"[{_CJK}]")
+_TERM = re.compile(f"[{CJK_CHARS}]+|[^\\W{CJK_CHARS}]+")  # CJK runs, or runs of other word chars
 # A sentence ends after Japanese or Latin terminators (and closing brackets), or at a line end.
 _SENTENCE_END = re.compile(r"[。！？!?]+[」』）)\"'”’]*|\.(?=\s)|\.$|\n")
 
@@ -46,14 +46,6 @@ def match_key(text: str) -> str:
     return unicodedata.normalize("NFKC", visible(text)).casefold()
 
 
-def has_cjk(text: str) -> bool:
-    """Whether the text holds Japanese (or other CJK) script.
-
-    Example: "Who is ラムジ?" -> True
-    """
-    return _CJK_RUN.search(text) is not None
-
-
 def terms(text: str) -> list[str]:
     """Lexical terms: character bigrams inside CJK runs, whole words elsewhere.
 
@@ -62,7 +54,7 @@ def terms(text: str) -> list[str]:
     out: list[str] = []
     for match in _TERM.finditer(match_key(text)):
         run = match.group()
-        if _CJK_RUN.match(run):
+        if has_cjk(run):
             out.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
         else:
             out.append(run)

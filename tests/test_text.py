@@ -1,4 +1,4 @@
-from qa.text import clean, has_cjk, match_key, sentence_spans, terms
+from qa.text import clean, match_key, sentence_spans, terms
 
 
 def test_clean_replaces_surrogates_and_controls_and_newlines():
@@ -36,8 +36,3 @@ def test_sentence_spans_japanese_and_english():
 
 def test_sentence_spans_of_blank_text_is_empty():
     assert sentence_spans("  \n ") == []
-
-
-def test_has_cjk():
-    assert has_cjk("Who is ラムジ?") and has_cjk("々") and has_cjk("漢字")
-    assert not has_cjk("Linux and Windows 123")
