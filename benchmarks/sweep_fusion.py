@@ -5,7 +5,9 @@ JSQuAD: JGLUE (Yahoo Japan), CC BY-SA 4.0, read from ../shared/data (not copied 
     .venv/bin/python benchmarks/sweep_fusion.py --workdir DIR [--k1 0.5] [--b 0.4]
 
 DIR holds (or receives) the documents and index of `qa eval --squad ... --workdir DIR`, so
-each row equals what `QA_LEXICAL_WEIGHT=w qa eval --squad ...` prints, at a fraction of the time.
+each row equals what `QA_LEXICAL_WEIGHT=w qa eval --squad ...` prints, at a fraction of the time:
+like search(), each question's lexical weight is w times its matchable share
+(`Searcher.query_weight`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def main() -> None:
             dense = searcher.dense_scores(embedder.encode_query(question))
             lexical = searcher.lexical.scores(question)
             for w, found in ranks.items():
-                best = top_k(fuse(dense, lexical, w), SEARCH_DEPTH)
+                weight = searcher.query_weight(question, w)
+                best = top_k(fuse(dense, lexical, weight), SEARCH_DEPTH)
                 found.append(document_rank((doc_ids[i] for i in best), f"p{n:04d}.txt"))
     print(f"JSQuAD v1.3 valid (JGLUE, CC BY-SA 4.0), BM25 k1={args.k1} b={args.b}")
     print(f"{'lexical_weight':>14}  R@1    R@5    R@10   MRR@10")

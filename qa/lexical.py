@@ -142,6 +142,7 @@ class BM25:
         tf = counts.tf.astype(np.float32)
         self._weights = tf * (k1 + 1) / (tf + norm[counts.rows]) * np.repeat(idf, df)
         self._ids = {term: i for i, term in enumerate(counts.vocabulary)}
+        self._idf = idf
 
     def idf_of(self, df: int) -> float:
         """Inverse document frequency of a term found in `df` documents."""
@@ -153,6 +154,27 @@ class BM25:
         return self.idf_of(
             0 if i is None else int(self.counts.indptr[i + 1] - self.counts.indptr[i])
         )
+
+    def matchable_share(self, query: str) -> float:
+        """The share of the query's BM25 potential this corpus can realise: the idf of the
+        query's terms that some text holds over the idf of all of them (a term no text holds
+        weighs the most, `idf_of(0)`, and can add to no score).
+
+        Near 0 for an English question over Japanese texts (only stray Latin words and numbers
+        match), near 1 for a Japanese one; 0 for a query without terms.
+        Example: texts ["東京タワー", "大阪城"], query "東京 tower" -> 0.28, that is
+        idf(東京) / (idf(東京) + idf_of(0)) = log 2 / (log 2 + log 6)
+        """
+        unseen = self.idf_of(0)
+        found = total = 0.0
+        for term, qtf in Counter(terms(query)).items():
+            i = self._ids.get(term)
+            if i is None:
+                total += qtf * unseen
+            else:
+                total += qtf * float(self._idf[i])
+                found += qtf * float(self._idf[i])
+        return found / total if total else 0.0
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for the query."""

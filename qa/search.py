@@ -3,7 +3,15 @@
 Why z-scores: cosines of e5 bunch up near 0.8 while BM25 is unbounded and mostly zero, so
 each leg is put on the scale of its own spread over the chunks before the weighted sum.
 On JSQuAD valid (JGLUE, CC BY-SA 4.0) the fusion beats either leg alone (see
-`benchmarks/README.md`); the dense leg is what carries cross-lingual questions.
+`benchmarks/README.md`).
+
+The lexical leg's weight is set per query: `lexical_weight` times the share of the query's
+idf mass that occurs in the index at all (`BM25.matchable_share`). A Japanese question over
+Japanese text keeps nearly all of it. An English one keeps only the share of its words that
+some passage happens to hold (numbers, names, a stray "the"), and none when no word matches:
+then the dense leg, which carries cross-lingual questions, ranks alone. With a fixed weight,
+the few chunks matching one stray Latin word stood far above the rest in z-score and
+outranked the dense leg's choice (benchmarks/crosslingual_retrieval.py).
 """
 
 from __future__ import annotations
@@ -28,8 +36,14 @@ class Searcher:
         """The k best chunks for a query, best first (ties keep chunk order)."""
         dense = self.dense_scores(query_vector)
         lexical = self.lexical.scores(query)
-        fused = fuse(dense, lexical, lexical_weight)
+        fused = fuse(dense, lexical, self.query_weight(query, lexical_weight))
         return [self._hit(int(i), fused[i], dense[i], lexical[i]) for i in top_k(fused, k)]
+
+    def query_weight(self, query: str, lexical_weight: float) -> float:
+        """The lexical leg's weight for this query, what `fuse` is given: `lexical_weight`
+        times the share of the query's idf mass the index holds (`BM25.matchable_share`);
+        0 when none of its terms occurs, so dense alone ranks."""
+        return lexical_weight * self.lexical.matchable_share(query)
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine of the query with every chunk, in chunk order."""
@@ -48,9 +62,11 @@ class Searcher:
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, lexical_weight: float) -> np.ndarray:
-    """lexical_weight · z(lexical) + (1 − lexical_weight) · z(dense).
+    """lexical_weight · z(lexical) + (1 − lexical_weight) · z(dense), for one query.
 
-    Example: dense [0.8, 0.9], lexical [0, 2], weight 0.3 -> [-1.0, 1.0]
+    `Searcher.search` passes the query's own weight (`Searcher.query_weight`); 0 ranks by
+    dense alone. Example: dense [0.9, 0.8], lexical [0, 2] -> weight 0.3: [0.4, -0.4];
+    weight 0.6: [-0.2, 0.2]; weight 0 (no query term in the index): [1.0, -1.0]
     """
     return lexical_weight * _z(lexical) + (1 - lexical_weight) * _z(dense)
 
