@@ -54,13 +54,7 @@ def _report(stats: BuildStats) -> int:
         print(f"skipped {line}", file=sys.stderr)
     for line in stats.truncated:
         print(f"truncated {line}", file=sys.stderr)
-    print(
-        f"{stats.generation}: documents {stats.documents_total} ({stats.added} added, "
-        f"{stats.updated} updated, {stats.unchanged} unchanged; {stats.removed} removed, "
-        f"{len(stats.skipped)} skipped, {len(stats.truncated)} truncated); "
-        f"chunks {stats.chunks_total} ({stats.chunks_embedded} embedded, "
-        f"{stats.chunks_removed} removed)"
-    )
+    print(stats.summary())
     return 0
 
 

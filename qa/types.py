@@ -101,3 +101,26 @@ class BuildStats:
     def documents_total(self) -> int:
         """Documents in the new index."""
         return self.added + self.updated + self.unchanged
+
+    def summary(self, lang: str = "en") -> str:
+        """The one-line report of the build, as `qa build` prints it and the web chat shows it.
+
+        Example (en): "g0002: documents 2 (1 added, 0 updated, 1 unchanged; 0 removed,
+        0 skipped, 0 truncated); chunks 9 (4 embedded, 0 removed)"; lang="ja": the same
+        counts in Japanese ("g0002: 文書2件（追加1件、更新0件、変更なし1件…）…").
+        """
+        if lang == "ja":
+            return (
+                f"{self.generation}: 文書{self.documents_total}件（追加{self.added}件、"
+                f"更新{self.updated}件、変更なし{self.unchanged}件、削除{self.removed}件、"
+                f"除外{len(self.skipped)}件、一部のみ{len(self.truncated)}件）、"
+                f"チャンク{self.chunks_total}件（埋め込み{self.chunks_embedded}件、"
+                f"削除{self.chunks_removed}件）"
+            )
+        return (
+            f"{self.generation}: documents {self.documents_total} ({self.added} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged; {self.removed} removed, "
+            f"{len(self.skipped)} skipped, {len(self.truncated)} truncated); "
+            f"chunks {self.chunks_total} ({self.chunks_embedded} embedded, "
+            f"{self.chunks_removed} removed)"
+        )

@@ -1,10 +1,11 @@
 """The Gradio web chat: questions in, streamed cited answers and their sources out.
 
 Two tabs: the chat (answer on the left, sources on the right; stacked on narrow screens)
-and the documents (what is indexed, upload, rebuild). The only public API event is
-`answer` (question -> the structured answer as a dict); every other event is private, and
-a guard in front of Gradio's routes refuses to run private events by name. Questions (chat
-and API) share one bounded queue: past `queue_size` waiting, newcomers are told to retry.
+and the documents (what is indexed; add, replace, delete, rebuild: qa/ui_documents.py).
+The only public API event is `answer` (question -> the structured answer as a dict); every
+other event is private, and a guard in front of Gradio's routes refuses to run private
+events by name. Questions (chat and API) share one bounded queue: past `queue_size`
+waiting, newcomers are told to retry.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import api
 from . import ui_render as render
 from .config import Settings
-from .errors import IndexNotFound, QAError
-from .formats import SUFFIXES
+from .errors import QAError
+from .ui_documents import change_notice, documents_tab
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,8 @@ EXAMPLES = [  # questions the seed article answers
     "Which versions of Windows does Microsoft refuse to allow to be virtualized on Linux?",
     "Under which license will Novell's Xen virtualization drivers be released?",
 ]
-DOC_HEADERS = ["Title / 題名", "ID", "Chunks", "Indexed / 登録日時"]
 FONTS = ["Noto Sans CJK JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI",
          "Meiryo", "system-ui", "sans-serif"]  # fmt: skip
-NO_INDEX = "まだ索引がありません。No index yet: click Rebuild index."
 HEADER = (
     "<div class='kt-header'><span class='kt-logo'>kotae <span lang='ja'>答え</span></span>"
     "<span class='kt-tagline'>資料に質問すると、引用と出典つきで答えます。"
@@ -56,7 +55,6 @@ QUESTIONS = "questions"  # the concurrency group of every event that answers a q
 _API = "/gradio_api/"
 _BY_NAME = ("call", "run", "api")  # Gradio routes that run an event: _API + <route>/<name>
 _PAGE_NAME = "predict"  # the name the page itself gives every fn_index call of /run
-_PROGRESS = gr.Progress(track_tqdm=True)  # Gradio injects the live tracker in its place
 Turn = dict[str, str]
 ChatUpdate = tuple[list[Turn], str, str, list[Turn]]
 
@@ -66,21 +64,24 @@ def build_app(settings: Settings) -> gr.Blocks:
     with gr.Blocks(title="kotae — 答え") as app:
         gr.HTML(HEADER)
         with gr.Tab("質問 / Chat", elem_id="kt-tab-chat"):
-            _chat_tab(settings)
+            doc_line = _chat_tab(settings)
         with gr.Tab("資料 / Documents", elem_id="kt-tab-docs") as docs_tab:
-            status_box, table = _documents_tab(settings)
-        refresh = _documents_view_fn(settings)
-        app.load(refresh, None, [status_box, table], api_visibility="private")
-        docs_tab.select(refresh, None, [status_box, table], api_visibility="private")
+            refresh, shown = documents_tab(settings, doc_line)
+        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        app.load(refresh, None, shown, **quiet)
+        docs_tab.select(refresh, None, shown, **quiet)
         _answer_endpoint(settings)
     return app
 
 
-def _chat_tab(settings: Settings) -> None:
+def _chat_tab(settings: Settings) -> gr.HTML:
+    """Lay out the chat; returns the line naming the documents in use (the Documents tab
+    updates it)."""
     respond = _respond_fn(settings)
     turns = gr.State([])
     with gr.Row(equal_height=False, elem_id="kt-main"):
         with gr.Column(scale=3, min_width=340):
+            doc_line = gr.HTML(elem_id="kt-doc-line")
             chat = gr.Chatbot(
                 elem_id="kt-chat", show_label=False, height=520, feedback_options=None,
                 buttons=["copy"], placeholder=render.CHAT_PLACEHOLDER,
@@ -90,7 +91,11 @@ def _chat_tab(settings: Settings) -> None:
                     placeholder="質問を入力 / Ask a question", show_label=False, scale=5,
                     max_lines=4, elem_id="kt-question", autofocus=True, container=False,
                 )  # fmt: skip
-                ask = gr.Button("質問する / Ask", variant="primary", scale=1, min_width=110)
+                ask = gr.Button(
+                    "質問する / Ask", variant="primary", scale=1, min_width=110, elem_id="kt-ask"
+                )
+            # The page script (render.page_js) counts characters here near the limit.
+            gr.HTML("<div id='kt-count' class='kt-count' aria-live='polite' hidden></div>")
         with gr.Column(scale=2, min_width=300, elem_id="kt-sources-col"):
             gr.HTML("<h3 class='kt-h'>出典 / Sources</h3>")
             sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="kt-sources")
@@ -109,21 +114,24 @@ def _chat_tab(settings: Settings) -> None:
     reset = lambda: ([], "", render.SOURCES_PLACEHOLDER, [])  # noqa: E731
     new_chat.click(reset, None, [chat, question, sources, turns], api_visibility="private")
     chat.clear(reset, None, [chat, question, sources, turns], api_visibility="private")
+    return doc_line
 
 
 def _respond_fn(settings: Settings) -> Any:
     def respond(question: str, chat: list[Any], turns: list[Turn]) -> Iterator[ChatUpdate]:
         shown = [_plain(m) for m in chat]
-        if not (question or "").strip():
-            msg = render.error_message("質問を入力してください。 Please type a question.")
-            yield _reply(shown, msg), "", render.SOURCES_PLACEHOLDER, turns
+        text = question or ""
+        if not text.strip() or len(text) > settings.max_question_chars:
+            # The page refuses to send these (render.page_js); if one comes anyway, nothing
+            # happens here either: no bubble, the box keeps what was typed.
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         shown.append({"role": "user", "content": render.escape_text(question)})
         yield shown, "", render.SEARCHING, turns
         try:
             result = api.answer(question, history=turns, settings=settings)
         except Exception as exc:  # the UI boundary: show a message, keep serving
-            msg = render.error_message(_friendly(exc))
+            msg = render.error_message(render.friendly(exc))
             yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
             return
         text = ""
@@ -142,75 +150,10 @@ def _reply(shown: list[Turn], content: str) -> list[Turn]:
     return [*shown, {"role": "assistant", "content": content}]
 
 
-def _documents_tab(settings: Settings) -> tuple[gr.HTML, gr.Dataframe]:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=340):
-            gr.HTML("<h3 class='kt-h'>索引済みの資料 / Indexed documents</h3>")
-            table = gr.Dataframe(
-                headers=DOC_HEADERS, datatype=["str", "str", "str", "str"],
-                interactive=False, wrap=True, elem_id="kt-docs",
-                column_widths=["40%", "30%", "10%", "20%"],
-            )  # fmt: skip
-        with gr.Column(scale=2, min_width=300):
-            gr.HTML("<h3 class='kt-h'>索引の状態 / Index status</h3>")
-            status_box = gr.HTML(elem_id="kt-status")
-            limit = settings.max_upload_bytes // 1000
-            upload = gr.File(
-                file_count="multiple", elem_id="kt-upload", file_types=list(SUFFIXES),
-                label=f"追加 / Add {', '.join(SUFFIXES)} files (≤ {limit:,} kB each)",
-            )  # fmt: skip
-            full = gr.Checkbox(label="Re-embed everything (full rebuild)", value=False)
-            rebuild = gr.Button(
-                "索引を再構築 / Rebuild index", variant="primary", elem_id="kt-rebuild"
-            )
-            notice = gr.HTML(elem_id="kt-notice")
-    build = _index_fn(settings)
-    outputs = [notice, upload, status_box, table]
-    # One build at a time, in its own group: a rebuild never holds up questions' slots.
-    private: dict[str, Any] = {"api_visibility": "private", "concurrency_id": "index"}
-    upload.upload(build, [full, upload], outputs, **private, concurrency_limit=1)
-    rebuild.click(build, [full], outputs, **private, concurrency_limit=1)
-    return status_box, table
-
-
-def _documents_view_fn(settings: Settings) -> Any:
-    def view() -> tuple[str, list[list[str]]]:
-        try:
-            status = api.status(settings=settings)
-        except IndexNotFound:
-            return render.notice_html(NO_INDEX), []
-        except Exception as exc:
-            return render.notice_html(_friendly(exc), "error"), []
-        return render.status_html(status), render.document_rows(status)
-
-    return view
-
-
 def _index_fn(settings: Settings) -> Any:
-    def build(
-        full: bool, uploads: list[str] | None = None, progress: gr.Progress = _PROGRESS
-    ) -> tuple[str, None, str, list[list[str]]]:
-        """Add the uploaded files (replacing same-named ones) or rebuild; then show the index."""
-        progress(0, desc="Indexing…")
-        try:
-            if uploads:
-                stats = api.add_documents(uploads, replace=True, settings=settings)
-            else:
-                stats = api.build_index(full=full, settings=settings, progress=True)
-        except Exception as exc:
-            message = render.notice_html(_friendly(exc), "error")
-        else:
-            done = (
-                f"Index updated: {stats.added} added, {stats.updated} updated, "
-                f"{stats.removed} removed, {stats.unchanged} unchanged; "
-                f"{stats.chunks_embedded} chunks embedded."
-            )
-            skipped = [("error", f"Skipped {s}") for s in stats.skipped]
-            truncated = [("info", f"Truncated {t}") for t in stats.truncated]
-            message = render.notices_html([("ok", done), *skipped, *truncated])
-        return message, None, *_documents_view_fn(settings)()
-
-    return build
+    """A rebuild as the Documents tab runs it, off the page: full -> (notice HTML,)
+    (tests/test_hardening.py reads the notice this way)."""
+    return lambda full: (change_notice(lambda: api.build_index(full=full, settings=settings), []),)
 
 
 def _answer_endpoint(settings: Settings) -> None:
@@ -253,6 +196,7 @@ def start(settings: Settings) -> gr.Blocks:
         footer_links=["api"],
         theme=gr.themes.Soft(primary_hue="indigo", font=FONTS),
         css=render.CSS,
+        js=render.page_js(settings.max_question_chars, settings.max_upload_bytes),
         mcp_server=False,
         app_kwargs={"middleware": [Middleware(ApiGuard, public=public)]},
     )
@@ -361,14 +305,6 @@ def _busy_message(send: Send) -> Send:
             await send(message)
 
     return send_busy
-
-
-def _friendly(exc: Exception) -> str:
-    """The message a person sees for an error; unexpected ones are logged in full."""
-    if isinstance(exc, QAError):
-        return str(exc)
-    log.exception("unexpected error in the web chat")
-    return "Something went wrong on the server (details are in its log). Please try again."
 
 
 def _plain(message: Any) -> Turn:

@@ -8,14 +8,19 @@ that Markdown or HTML could interpret.
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from .types import Answer, Citation
+from .errors import QAError
+from .types import Answer, BuildStats, Citation
 
 if TYPE_CHECKING:
     from .api import IndexStatus
+
+log = logging.getLogger(__name__)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 # Characters that Markdown (or HTML) would turn into markup; written as numeric entities.
@@ -30,6 +35,11 @@ CHAT_PLACEHOLDER = (
     "<div class='kt-empty'>資料について質問してください。<br>Ask a question about the documents."
     "</div>"
 )
+NO_DOCUMENTS = (
+    "まだ資料がありません。「資料」タブで追加してください。"
+    " No documents yet: add some on the Documents tab."
+)
+TITLES_SHOWN = 3  # the chat names this many documents at most; more are counted
 SEARCHING = "<div class='kt-empty kt-busy'>資料を検索中… / Searching the documents…</div>"
 
 
@@ -127,8 +137,8 @@ def status_html(status: IndexStatus) -> str:
         f" ({html.escape(str(model.get('dim', '?')))} dims)</dd>"
         f"<dt>Chunks</dt><dd>{chunking.get('chunk_size', '?')} characters, overlap "
         f"{chunking.get('chunk_overlap', '?')}</dd>"
-        f"<dt>Size</dt><dd>{counts.get('documents', 0)} documents, "
-        f"{counts.get('chunks', 0)} chunks</dd>"
+        f"<dt>Size</dt><dd>{plural(counts.get('documents', 0), 'document')}, "
+        f"{plural(counts.get('chunks', 0), 'chunk')}</dd>"
         f"<dt>Generation</dt><dd>{html.escape(status.generation)} · built "
         f"{html.escape(_when(str(m.get('created_at', ''))))}</dd></dl></div>"
     )
@@ -151,6 +161,85 @@ def notice_html(message: str, kind: str = "info") -> str:
 def notices_html(messages: Sequence[tuple[str, str]]) -> str:
     """Several (kind, message) notices, one per line."""
     return "".join(notice_html(text, kind) for kind, text in messages)
+
+
+def plural(n: int, noun: str) -> str:
+    """A count with its noun in English. Example: (1, "document") -> "1 document"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def documents_line_html(titles: Sequence[str] | None) -> str:
+    """The chat tab's line naming the documents answers come from (None: no index yet).
+
+    Example: ["A", "B"] -> "回答に使う資料 / Answering from: A · B"; more than TITLES_SHOWN
+    titles -> "文書12件 / 12 documents" and a pointer to the Documents tab.
+    """
+    if not titles:
+        return f"<div class='kt-docline kt-docline-none'>{html.escape(NO_DOCUMENTS)}</div>"
+    if len(titles) <= TITLES_SHOWN:
+        names = " · ".join(f"<b>{html.escape(t)}</b>" for t in titles)
+        return f"<div class='kt-docline'>回答に使う資料 / Answering from: {names}</div>"
+    n = len(titles)
+    return (
+        f"<div class='kt-docline'>回答に使う資料：文書{n:,}件（一覧は「資料」タブ）"
+        f" / Answering from {plural(n, 'document')} (listed on the Documents tab)</div>"
+    )
+
+
+def build_html(stats: BuildStats, refused: Sequence[str] = ()) -> str:
+    """What a build from the Documents tab did: the CLI's summary (in Japanese and English),
+    then each refused upload and each file the build skipped or cut short, one per line."""
+    done = (
+        "<div class='kt-notice kt-ok'><b>索引を更新しました / Index updated</b>"
+        f"<br>{html.escape(stats.summary('ja'))}<br>{html.escape(stats.summary())}</div>"
+    )
+    skipped = ["除外 / Skipped " + refusal(*line.partition(": ")[::2]) for line in stats.skipped]
+    notes = [("error", r) for r in [*refused, *skipped]]
+    notes += [("info", f"一部のみ索引 / Truncated {t}") for t in stats.truncated]
+    return done + notices_html(notes)
+
+
+def refusal(name: str, reason: str) -> str:
+    """Why a file cannot be used and what to do, in Japanese and English.
+
+    Example: ("shop.html", "no text") -> "shop.html: 文字がありません（…）。 shop.html: no
+    text was found in it (…)."
+    """
+    if reason == "unsupported type":
+        ja, en = "この形式には対応していません", "this file type is not supported"
+    elif reason.startswith("larger than"):
+        ja, en = f"ファイルが大きすぎます（{reason}）", f"the file is too large ({reason})"
+    elif reason == "no text":
+        ja, en = "文字が見つかりません", "no text was found in it"
+    else:
+        ja, en = f"読み取れませんでした（{reason}）", f"it could not be read ({reason})"
+    todo_ja, todo_en = _REMEDIES.get(reason.split(" ", 1)[0], _REMEDIES[""])
+    return f"{name}: {ja}。{todo_ja} / {name}: {en}. {todo_en}"
+
+
+_REMEDIES = {  # first word of the reason -> what to do, in Japanese and English
+    "unsupported": (
+        ".txt・.md・.html・.pdf のファイルにしてください。",
+        "Save it as .txt, .md, .html or .pdf.",
+    ),
+    "larger": ("分割するか、小さくしてから追加してください。", "Split or shorten it, then add it."),
+    "no": (
+        "文字を含むファイルを選んでください（スキャンしたPDFは先に文字認識（OCR）が必要です）。",
+        "Add a file that contains text (a scanned PDF needs OCR first).",
+    ),
+    "": (
+        "別の形式（.txt など）で保存し直してから追加してください。",
+        "Save it again, e.g. as .txt, then add it.",
+    ),
+}
+
+
+def friendly(exc: Exception) -> str:
+    """The message a person sees for an error; unexpected ones are logged in full."""
+    if isinstance(exc, QAError):
+        return str(exc)
+    log.exception("unexpected error in the web chat")
+    return "Something went wrong on the server (details are in its log). Please try again."
 
 
 def _text_pieces(text: str, size: int) -> Iterator[str]:
@@ -258,8 +347,100 @@ CSS = """
 .kt-info { background: #eef2ff; color: #3730a3; }
 .kt-ok { background: #dcfce7; color: #166534; }
 .kt-error { background: #fee2e2; color: #991b1b; }
+.kt-docline { color: #374151; font-size: .9em; margin: 0 0 .2em; overflow-wrap: anywhere; }
+.kt-docline-none { color: #92400e; }
+.kt-count { text-align: right; color: var(--kt-muted); font-size: .85em;
+  font-variant-numeric: tabular-nums; }
+.kt-count.kt-over { color: #991b1b; font-weight: 600; }
+#kt-confirm { border: 1px solid #fca5a5; border-radius: 8px; padding: .5em .8em; }
 @media (max-width: 640px) {
   .kt-logo { font-size: 1.3em; }
   #kt-sources { max-height: none; }
 }
 """
+
+
+def page_js(limit: int, upload_bytes: int) -> str:
+    """The page script. The question box: a character counter from 80% of `limit`, and
+    sending refused in the browser when the box is blank (nothing happens) or over `limit`
+    (the counter says why); the server ignores both too (see ui.respond). Uploads: a file
+    over `upload_bytes` (which the server would refuse whole) is left out in the browser and
+    named in #kt-upload-note, worded as `refusal` words it; the others are uploaded."""
+    too_large = refusal("NAME", f"larger than {upload_bytes:,} bytes")
+    return (
+        _PAGE_JS.replace("LIMIT_CHARS", str(int(limit)))
+        .replace("UPLOAD_BYTES", str(int(upload_bytes)))
+        .replace("TOO_LARGE", json.dumps(too_large, ensure_ascii=False))
+    )
+
+
+_PAGE_JS = """() => {
+  const LIMIT = LIMIT_CHARS, WARN = Math.floor(LIMIT * 0.8);
+  const box = () => document.querySelector('#kt-question textarea');
+  const fmt = (n) => n.toLocaleString('en-US');
+  const update = () => {
+    const b = box(), out = document.querySelector('#kt-count');
+    if (!b || !out) return;
+    const n = [...b.value].length, over = n > LIMIT;
+    out.hidden = n < WARN;
+    out.classList.toggle('kt-over', over);
+    out.textContent = `${fmt(n)} / ${fmt(LIMIT)}` + (over
+      ? ` — 長すぎます。${fmt(LIMIT)}文字以内にしてください。`
+        + ` Too long: please shorten it to ${fmt(LIMIT)} characters.`
+      : '');
+  };
+  const refuse = (e) => {
+    const b = box();
+    if (!b || (b.value.trim() && [...b.value].length <= LIMIT)) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    update();
+  };
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing
+        && e.target.closest && e.target.closest('#kt-question')) refuse(e);
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('#kt-ask')) refuse(e);
+  }, true);
+  document.addEventListener('input', update, true);
+  setInterval(update, 400);
+
+  const note = (big) => {
+    const out = document.querySelector('#kt-upload-note');
+    if (!out) return;
+    out.replaceChildren(...big.map((f) => {
+      const line = document.createElement('div');
+      line.className = 'kt-notice kt-error';
+      line.textContent = TOO_LARGE.replaceAll('NAME', f.name);
+      return line;
+    }));
+  };
+  const sizes = (files, e) => {
+    const all = [...(files || [])], big = all.filter((f) => f.size > UPLOAD_BYTES);
+    note(big);
+    if (big.length && big.length === all.length) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+    return all.filter((f) => f.size <= UPLOAD_BYTES);
+  };
+  document.addEventListener('change', (e) => {
+    const input = e.target;
+    if (!(input.closest && input.closest('#kt-upload') && input.files)) return;
+    const ok = sizes(input.files, e);
+    if (ok.length && ok.length < input.files.length) {
+      const keep = new DataTransfer();
+      ok.forEach((f) => keep.items.add(f));
+      input.files = keep.files;
+    }
+  }, true);
+  document.addEventListener('drop', (e) => {
+    if (!(e.target.closest && e.target.closest('#kt-upload') && e.dataTransfer)) return;
+    const all = [...e.dataTransfer.files];
+    if (sizes(all, e).length < all.length) {  // a drop cannot be edited: refuse it whole
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+}"""

@@ -79,6 +79,7 @@ def _last_bot_text(page) -> str:
 
 def test_seed_question_gets_a_cited_answer_with_highlighted_evidence(browser, seed_url) -> None:
     page = _open(browser, seed_url)
+    page.locator("#kt-doc-line", has_text="Answering from: LinuxWorld").wait_for()
     _ask(page, GPL_QUESTION)
     assert "[1]" in _last_bot_text(page)
     first = page.locator("#kt-sources .kt-src").first
@@ -112,17 +113,24 @@ def test_greeting_is_an_abstention_without_sources(browser, seed_url) -> None:
     page.close()
 
 
-def test_errors_are_messages_in_the_chat(browser, seed_url) -> None:
+def test_blank_and_overlong_questions_are_not_sent(browser, seed_url) -> None:
     page = _open(browser, seed_url)
-    box = page.locator("#kt-question textarea")
+    box, count = page.locator("#kt-question textarea"), page.locator("#kt-count")
     box.press("Enter")
-    page.locator("#kt-chat .message.bot", has_text="Please type a question").wait_for()
+    box.fill("   ")
+    page.get_by_role("button", name="質問する / Ask").click()
+    assert count.is_hidden()
+    box.fill("長" * 850)
+    assert count.inner_text() == "850 / 1,000"
     box.fill("長" * 1200)
     box.press("Enter")
-    page.locator("#kt-chat .message.bot", has_text="too long").wait_for(timeout=ANSWER_WAIT)
-    assert "Traceback" not in page.locator("body").inner_text()
+    page.locator("#kt-count", has_text="Too long").wait_for()
+    assert "長すぎます" in count.inner_text() and box.input_value() == "長" * 1200
+    page.screenshot(path=ARTIFACTS / "chat-too-long.png")
+    page.wait_for_timeout(1_000)  # time for a bubble, were one coming
+    assert page.locator("#kt-chat .message").count() == 0
     _ask(page, GPL_QUESTION)  # still serving
-    assert "[1]" in _last_bot_text(page)
+    assert "[1]" in _last_bot_text(page) and count.is_hidden()
     page.close()
 
 

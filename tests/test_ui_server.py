@@ -6,11 +6,12 @@ import os
 import subprocess
 import sys
 
+import gradio as gr
 import pytest
 from gradio_client import Client
 
 from qa.embedding import torch_threads
-from qa.ui import free_port, start
+from qa.ui import _respond_fn, free_port, start
 
 from .conftest import ROOT, SEED_ID
 
@@ -22,6 +23,13 @@ def server(seed_settings):
     assert app.local_url == f"http://127.0.0.1:{port}/"
     yield app
     app.close()
+
+
+def test_blank_or_overlong_chat_question_changes_nothing(seed_settings) -> None:
+    """The page does not send these (tests/test_browser.py); sent anyway, nothing happens."""
+    respond = _respond_fn(seed_settings)
+    for question in ("  \n", "長" * (seed_settings.max_question_chars + 1)):
+        assert list(respond(question, [], [])) == [(gr.skip(),) * 4]
 
 
 def test_answer_endpoint_returns_the_structured_answer(server) -> None:
