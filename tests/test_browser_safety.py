@@ -19,8 +19,7 @@ from qa import build_index
 from qa.config import Settings
 from qa.ui import free_port, start
 
-from .optional import CHROMIUM_HINT, require_executable
-from .test_browser import ANSWER_WAIT, ARGS, CHROMIUM
+from .test_browser import ANSWER_WAIT
 
 pytestmark = pytest.mark.slow
 
@@ -103,17 +102,6 @@ def hostile_url(leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path) 
         yield app.local_url
     finally:
         app.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    require_executable(CHROMIUM, CHROMIUM_HINT)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_document_markup_is_shown_as_text_never_run_or_fetched(

@@ -12,33 +12,21 @@ import pytest
 from qa import api
 from qa.ui import free_port, start
 
-from .optional import CHROMIUM_HINT, require_executable
-from .test_browser import ARGS, ARTIFACTS, CHROMIUM, _open
+from .conftest import ARTIFACTS
+from .test_browser import _open
 
 pytestmark = pytest.mark.slow
 
 WAIT = 60_000  # ms: an index change on a busy 2-core machine
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    require_executable(CHROMIUM, CHROMIUM_HINT)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(chromium, tiny_settings) -> Iterator[object]:
+def page(browser, tiny_settings) -> Iterator[object]:
     """The Documents tab of a server over the seed article, already indexed."""
     api.build_index(settings=tiny_settings, progress=False)
     app = start(tiny_settings.replace(port=free_port()))
     try:
-        page = _open(chromium, app.local_url)
+        page = _open(browser, app.local_url)
         page.locator("#kt-doc-line", has_text="Answering from").wait_for()
         page.get_by_role("tab", name="資料 / Documents").click()
         page.locator("#kt-status").wait_for()
