@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,13 @@ _CLAUSE_END = re.compile(r"[、，,]\s*|」(?!\s*(?:[(（][^)）]*[)）])?\s*と
 _NAMED = re.compile(r"([\u30a0-\u30ff\u4e00-\u9fff]{2,})(?:氏|さん)")
 _NAMING = re.compile(r"と(いう|言う|いい|言い|呼|称|訳)")
 _BRACKETS = ("「」", "『』", "()", "（）", "[]", "【】")
+# Key-term shares are rounded to this many decimals. In a follow-up the question's own terms
+# weigh as much as the borrowed ones together (_key_terms), so a passage holding just its own
+# terms holds half the weight; computed, that is 0.5 give or take the last bit of the scaled
+# weights (plain sums in hash order gave 0.49999999999999983 to 0.5000000000000001 for the
+# seed's "講演したのは誰ですか？" after a question on Xen). Rounded, it is 0.5 and meets the
+# default threshold of 0.5, as intended.
+_SHARE_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -141,12 +149,15 @@ def _key_terms(question: str, searched: str, lexical: BM25) -> dict[str, float]:
     terms weigh as much as all those borrowed from earlier turns together, since they say
     what is asked now (for "そこで特に重要なのは？", the sentence with 重要).
     """
-    idf = {t: lexical.idf(t) for t in content_terms(searched)}
+    # In the order the query says them, not a set's: a set's order follows the hash seed, and
+    # so would ties between equal weights (which missing terms a reason names).
+    key = content_terms(searched)
+    idf = {t: lexical.idf(t) for t in dict.fromkeys(terms(searched)) if t in key}
     own = content_terms(question) & idf.keys()
-    borrowed = sum(w for t, w in idf.items() if t not in own)
+    borrowed = math.fsum(w for t, w in idf.items() if t not in own)
     if not own or not borrowed:
         return idf
-    scale = borrowed / sum(idf[t] for t in own)
+    scale = borrowed / math.fsum(idf[t] for t in own)
     return {t: w * scale if t in own else w for t, w in idf.items()}
 
 
@@ -399,12 +410,18 @@ def _overlap(a: _Span, b: _Span) -> bool:
 
 
 def _coverage(text: str, wanted: Mapping[str, float]) -> float:
-    """idf-weighted share of the wanted terms that occur in the text."""
-    total = sum(wanted.values())
+    """idf-weighted share of the wanted terms that occur in the text.
+
+    Summed with math.fsum, which rounds the exact sum once: a plain sum depends on the order of
+    the terms, and an order that followed the hash seed put shares of exactly one half either
+    side of the 50% threshold in different processes.
+    """
+    total = math.fsum(wanted.values())
     if total == 0:
         return 0.0
     present = set(terms(text)) | implied_terms(text, wanted)
-    return sum(w for t, w in wanted.items() if t in present) / total
+    share = math.fsum(w for t, w in wanted.items() if t in present) / total
+    return round(share, _SHARE_DECIMALS)
 
 
 def _cite(n: int, s: _Span, doc: Document) -> Citation:
