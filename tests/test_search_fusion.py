@@ -58,7 +58,17 @@ def test_a_stray_latin_word_gets_a_small_weight() -> None:
     query = "What do GPS satellites broadcast in their signal?"
     share = searcher.lexical.matchable_share(query)
     assert 0 < share < 0.2
-    assert searcher.query_weight(query, WEIGHT) == pytest.approx(WEIGHT * share)
+    odds = WEIGHT * share
+    assert searcher.query_weight(query, WEIGHT) == pytest.approx(odds / (odds + 1 - WEIGHT))
+    assert searcher.query_weight(query, WEIGHT) < WEIGHT / 4
+
+
+def test_a_lexical_weight_of_one_stays_terms_alone() -> None:
+    """Whatever the share, 1 keeps dense out of the ranking; 0 keeps terms out."""
+    searcher = _searcher(JAPANESE)
+    query = "What do GPS satellites broadcast in their signal?"
+    assert searcher.query_weight(query, 1.0) == 1.0
+    assert searcher.query_weight(query, 0.0) == 0.0
 
 
 def test_japanese_query_keeps_its_weight() -> None:
