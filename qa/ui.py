@@ -27,7 +27,9 @@ from . import api
 from . import ui_render as render
 from .config import Settings
 from .errors import QAError
+from .index import current_generation
 from .ui_documents import change_notice, documents_tab
+from .ui_page import CSS, page_js
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ def _chat_tab(settings: Settings) -> gr.HTML:
             doc_line = gr.HTML(elem_id="kt-doc-line")
             chat = gr.Chatbot(
                 elem_id="kt-chat", show_label=False, height=520, feedback_options=None,
-                buttons=["copy"], placeholder=render.CHAT_PLACEHOLDER,
+                buttons=[], placeholder=render.CHAT_PLACEHOLDER,
             )  # fmt: skip
             with gr.Row(elem_id="kt-ask-row"):
                 question = gr.Textbox(
@@ -97,7 +99,7 @@ def _chat_tab(settings: Settings) -> gr.HTML:
             # The page script (render.page_js) counts characters here near the limit.
             gr.HTML("<div id='kt-count' class='kt-count' aria-live='polite' hidden></div>")
         with gr.Column(scale=2, min_width=300, elem_id="kt-sources-col"):
-            gr.HTML("<h3 class='kt-h'>出典 / Sources</h3>")
+            gr.HTML("<h3 class='kt-h' id='kt-sources-h'>出典 / Sources</h3>")
             sources = gr.HTML(render.SOURCES_PLACEHOLDER, elem_id="kt-sources")
     examples = gr.Examples(EXAMPLES, inputs=question, label="例 / Examples")
     new_chat = gr.Button("新しい会話 / New chat", size="sm", elem_id="kt-new")
@@ -117,7 +119,33 @@ def _chat_tab(settings: Settings) -> gr.HTML:
     return doc_line
 
 
+class _DocumentTexts:
+    """The indexed documents' texts (for the cards' paragraphs and context), read once per
+    index generation through `api.status`; {} when they cannot be read."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._texts: dict[str, str] = {}
+
+    def get(self) -> dict[str, str]:
+        with self._lock:
+            generation = current_generation(self.settings.index_dir)
+            if generation != self._generation:
+                try:
+                    docs = api.status(settings=self.settings).documents
+                    self._texts = {d.document.doc_id: d.document.text for d in docs}
+                except Exception as exc:  # the cards fall back to the passages' text
+                    log.warning("document texts unavailable: %s", exc)
+                    self._texts = {}
+                self._generation = generation
+            return self._texts
+
+
 def _respond_fn(settings: Settings) -> Any:
+    documents = _DocumentTexts(settings)
+
     def respond(question: str, chat: list[Any], turns: list[Turn]) -> Iterator[ChatUpdate]:
         shown = [_plain(m) for m in chat]
         text = question or ""
@@ -134,14 +162,15 @@ def _respond_fn(settings: Settings) -> Any:
             msg = render.error_message(render.friendly(exc))
             yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
             return
+        texts = documents.get()
         text = ""
-        for piece in render.answer_pieces(result):
+        for piece in render.answer_pieces(result, texts=texts):
             text += piece
             yield _reply(shown, text), "", render.SEARCHING, turns
             time.sleep(STREAM_DELAY)
         done = [*turns, {"role": "user", "content": question}]
         done.append({"role": "assistant", "content": result.text})
-        yield _reply(shown, text), "", render.sources_html(result), done
+        yield _reply(shown, text), "", render.sources_html(result, texts), done
 
     return respond
 
@@ -195,8 +224,8 @@ def start(settings: Settings) -> gr.Blocks:
         max_file_size=settings.max_upload_bytes,
         footer_links=["api"],
         theme=gr.themes.Soft(primary_hue="indigo", font=FONTS),
-        css=render.CSS,
-        js=render.page_js(settings.max_question_chars, settings.max_upload_bytes),
+        css=CSS,
+        js=page_js(settings.max_question_chars, settings.max_upload_bytes),
         mcp_server=False,
         app_kwargs={"middleware": [Middleware(ApiGuard, public=public)]},
     )

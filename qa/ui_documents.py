@@ -57,7 +57,7 @@ class _DocumentsTab:
         self.no.click(self.cancelled, None, outputs, api_visibility="private")
 
     def _layout(self) -> None:
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="kt-docs-row"):
             with gr.Column(scale=3, min_width=340):
                 gr.HTML("<h3 class='kt-h'>索引済みの資料 / Indexed documents</h3>")
                 self.table = gr.Dataframe(

@@ -8,13 +8,13 @@ that Markdown or HTML could interpret.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import QAError
+from .text import sentence_spans
 from .types import Answer, BuildStats, Citation
 
 if TYPE_CHECKING:
@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
 # Characters that Markdown (or HTML) would turn into markup; written as numeric entities.
 _MARKUP_CHARS = frozenset("\\`*_{}[]()#+-.!|<>&~\"'=:$^")
-_SENTENCE_END = re.compile(r"(?<=[。．！？!?])|(?<=[.;])\s|\n")
+# Paragraphs: separated by blank lines, or by line ends in a text that has no blank line.
+_BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n\s*")
+_LINE_END = re.compile(r"\n\s*")
 CONTEXT_CHARS = 100  # context shown on each side of a quote before "more context"
+LOOKAROUND = 300  # characters read beyond a passage to find where its sentences begin and end
 
 SOURCES_PLACEHOLDER = (
     "<div class='kt-empty'>出典はここに表示されます。<br>Sources appear here after you ask.</div>"
@@ -51,25 +54,82 @@ def escape_text(text: str) -> str:
     return "".join(f"&#{ord(ch)};" if ch in _MARKUP_CHARS else ch for ch in text)
 
 
-def answer_pieces(answer: Answer, size: int = 6) -> Iterator[str]:
+def answer_pieces(
+    answer: Answer, size: int = 6, texts: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """The chat message for an answer, in small pieces to stream (joined: the whole message).
 
-    Markers stay whole, so every prefix of the stream is valid markup.
-    Example: "A [1]" -> "A ", "<sup class='kt-cite'>[1]</sup>"
+    Markers stay whole, so every prefix of the stream is valid markup; each links to its
+    source card. The last piece is the footer: a link to the sources and a copy button.
+    Example: "A [1]" -> "A ", "<sup class='kt-cite'><a href='#kt-src-1'>[1]</a></sup>", footer
     """
     if answer.abstained:
         yield "ℹ️ "
     pos = 0
     for m in _MARKER.finditer(answer.text):
         yield from _text_pieces(answer.text[pos : m.start()], size)
-        yield f"<sup class='kt-cite'>[{m.group(1)}]</sup>"
+        yield f"<sup class='kt-cite'><a href='#kt-src-{m.group(1)}'>[{m.group(1)}]</a></sup>"
         pos = m.end()
     yield from _text_pieces(answer.text[pos:], size)
+    yield answer_footer(answer, texts)
 
 
-def answer_markup(answer: Answer) -> str:
+def answer_markup(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
     """The whole chat message for an answer."""
-    return "".join(answer_pieces(answer))
+    return "".join(answer_pieces(answer, texts=texts))
+
+
+def answer_footer(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
+    """Under an answer: "Sources ↓" (when it has sources) and a button that copies
+    `copy_text`, kept in a hidden element beside it (the chat's sanitizer drops data-*
+    attributes), newlines as entities so Markdown keeps the block whole."""
+    jump = ""
+    if answer.citations and not answer.abstained:
+        jump = "<a class='kt-jump' href='#kt-sources-col'>出典 ↓ / Sources</a>"
+    plain = escape_text(copy_text(answer, texts)).replace("\n", "&#10;")
+    return (
+        f"\n\n<div class='kt-foot'>{jump}<button class='kt-copy' type='button'>"
+        f"コピー / Copy</button><span class='kt-plain'>{plain}</span></div>"
+    )
+
+
+def copy_text(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
+    """The answer as plain text, its [n] markers kept, and below it its sources.
+
+    Example: "「…」 [1]\\n\\n出典 / Sources\\n[1] Title (第7段落 / paragraph 7): 「quote」"
+    """
+    if answer.abstained or not answer.citations:
+        return answer.text
+    lines = [answer.text, "", "出典 / Sources"]
+    for c in answer.citations:
+        where = location(c, (texts or {}).get(c.doc_id))
+        lines.append(f"[{c.n}] {c.title}{f' ({where})' if where else ''}: 「{c.quote}」")
+    return "\n".join(lines)
+
+
+def location(c: Citation, text: str | None = None) -> str:
+    """Where a citation is, for a person: its page in a PDF, else its paragraph in `text`
+    (the document's text; "" when not known).
+
+    Example: "3ページ / page 3", "第7段落 / paragraph 7"
+    """
+    if c.page is not None:
+        return f"{c.page}ページ / page {c.page}"
+    if text is None or text[c.start : c.end] != c.quote:
+        return ""
+    n = paragraph_of(text, c.start)
+    return f"第{n}段落 / paragraph {n}"
+
+
+def paragraph_of(text: str, offset: int) -> int:
+    """1-based number of the paragraph holding `offset`: paragraphs are separated by blank
+    lines, or by line ends in a text without any blank line.
+
+    Example: ("Title\\n\\nOne.\\n\\nTwo.", 13) -> 3
+    """
+    breaks = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE_END
+    first = len(text) - len(text.lstrip())  # breaks before the first text start nothing
+    return 1 + sum(1 for m in breaks.finditer(text, first, offset) if m.end() <= offset)
 
 
 def error_message(message: str) -> str:
@@ -77,8 +137,12 @@ def error_message(message: str) -> str:
     return "⚠️ " + escape_text(message[:1].upper() + message[1:])
 
 
-def sources_html(answer: Answer) -> str:
-    """The sources panel: one card per citation, or a note that the answer has none."""
+def sources_html(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
+    """The sources panel: one card per citation, or a note that the answer has none.
+
+    `texts` (document id -> the indexed text) gives each card its paragraph and context
+    beyond the passage; without it the cards show what the passages hold.
+    """
     searched = ""
     if answer.searched_query and answer.searched_query != answer.question:
         # A follow-up was searched together with earlier questions: say so.
@@ -95,28 +159,37 @@ def sources_html(answer: Answer) -> str:
             "資料にはこの質問の答えがありません。The documents do not answer this question."
             f"{reason}</div>{searched}"
         )
-    cards = "".join(citation_html(c) for c in answer.citations)
+    cards = "".join(citation_html(c, (texts or {}).get(c.doc_id)) for c in answer.citations)
     return f"{searched}<div class='kt-sources'>{cards}</div>"
 
 
-def citation_html(c: Citation) -> str:
-    """One source card: number, title, score, the quote highlighted in its context."""
-    before, quote, after = _split_passage(c)
+def citation_html(c: Citation, text: str | None = None) -> str:
+    """One source card: number (back to its marker), title, where in the document, the quote
+    highlighted among whole sentences; score, document id and span under "details".
+
+    `text` is the document's indexed text (None: the passage's own text is the context).
+    """
+    before, quote, after = _around(c, text)
     short = _context(before, after, CONTEXT_CHARS)
-    full = _context(before, after, None)
     more = ""
-    if short != full:
+    if short != (before, after):
         more = (
             "<details class='kt-more'><summary>前後をもっと見る / More context</summary>"
-            f"<p class='kt-ctx'>{_highlight(full, quote)}</p></details>"
+            f"<p class='kt-ctx'>{_highlight((before, after), quote)}</p></details>"
         )
+    where = location(c, text)
+    where_html = f"<div class='kt-where'>{where}</div>" if where else ""
+    back = f"回答の [{c.n}] へ / Back to [{c.n}] in the answer"
     return (
         f"<article class='kt-src' id='kt-src-{c.n}'>"
-        f"<header><span class='kt-n'>{c.n}</span>"
-        f"<span class='kt-title'>{html.escape(c.title)}</span>"
-        f"<span class='kt-score' title='retrieval score'>score {c.score:.2f}</span></header>"
-        f"<div class='kt-doc'>{html.escape(c.doc_id)} · {c.start:,}–{c.end:,}</div>"
-        f"<p class='kt-ctx'>{_highlight(short, quote)}</p>{more}</article>"
+        f"<header><a class='kt-n' href='#kt-chat' data-n='{c.n}' title='{back}' "
+        f"aria-label='{back}'>{c.n}</a>"
+        f"<span class='kt-title'>{html.escape(c.title)}</span></header>{where_html}"
+        f"<p class='kt-ctx'>{_highlight(short, quote)}</p>{more}"
+        "<details class='kt-details'><summary>詳細 / Details</summary><dl>"
+        f"<dt>score</dt><dd class='kt-score'>{c.score:.2f}</dd>"
+        f"<dt>document</dt><dd>{html.escape(c.doc_id)}</dd>"
+        f"<dt>characters</dt><dd>{c.start:,}–{c.end:,}</dd></dl></details></article>"
     )
 
 
@@ -247,14 +320,50 @@ def _text_pieces(text: str, size: int) -> Iterator[str]:
         yield escape_text(text[i : i + size])
 
 
-def _split_passage(c: Citation) -> tuple[str, str, str]:
-    """The passage text before the quote, the quote, and after it."""
+def _around(c: Citation, text: str | None) -> tuple[str, str, str]:
+    """Context before the quote (from a sentence start), the quote, context after it.
+
+    From the document's text when it holds the quote: the passage widened to whole
+    sentences. Else from the passage, its first sentence left out unless the passage
+    starts the document (it may begin mid-sentence).
+    """
     p = c.passage
+    if text is not None and text[c.start : c.end] == c.quote:
+        lo, hi = min(p.start, c.start), max(p.end, c.end)
+        before = text[_start_before(text, c.start, lo) : c.start]
+        return before, c.quote, text[c.end : _end_after(text, c.end, hi)]
     start = min(max(c.start - p.start, 0), len(p.text))
     end = min(max(c.end - p.start, start), len(p.text))
     if p.text[start:end] != c.quote:  # quote outside this passage: show the quote alone
         return "", c.quote, ""
-    return p.text[:start], c.quote, p.text[end:]
+    whole = p.start == 0  # a passage that starts the document starts a sentence
+    first = _start_before(p.text, start, 0, whole)
+    return p.text[first:start], c.quote, p.text[end:]
+
+
+def _start_before(text: str, pos: int, lo: int, whole: bool | None = None) -> int:
+    """The earliest sentence start in text[lo:pos] that is surely one (pos when none).
+
+    Sentences are found from up to LOOKAROUND characters before `lo`; the first one found
+    counts only when the search began at the text's start (or `whole` says it is whole).
+    """
+    begin = max(0, lo - LOOKAROUND)
+    starts = [begin + s for s, _ in sentence_spans(text[begin:pos])]
+    if not (begin == 0 if whole is None else whole):
+        starts = starts[1:]
+    before_lo = [s for s in starts if s <= lo]
+    at_or_after = [s for s in starts if s >= lo]
+    if before_lo:
+        return before_lo[-1]
+    return at_or_after[0] if at_or_after else pos
+
+
+def _end_after(text: str, pos: int, hi: int) -> int:
+    """The end of the sentence holding `hi` (read from `pos`), or `hi` when none ends soon."""
+    ends = [pos + e for _, e in sentence_spans(text[pos : hi + LOOKAROUND])]
+    if hi + LOOKAROUND < len(text):
+        ends = ends[:-1]  # the last one may be cut off
+    return next((e for e in ends if e >= hi), hi)
 
 
 def _context(before: str, after: str, limit: int | None) -> tuple[str, str]:
@@ -265,18 +374,18 @@ def _context(before: str, after: str, limit: int | None) -> tuple[str, str]:
 
 
 def _tail_sentences(text: str, limit: int) -> str:
+    """The last whole sentences of `text` (which starts a sentence) within `limit`."""
     if len(text) <= limit:
         return text
-    cut = len(text) - limit
-    bounds = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() >= cut]
-    return "…" + text[bounds[0] :] if bounds else "…" + text[cut:]
+    starts = [s for s, _ in sentence_spans(text) if len(text) - s <= limit]
+    return text[starts[0] :] if starts else ""
 
 
 def _head_sentences(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    bounds = [m.end() for m in _SENTENCE_END.finditer(text) if 0 < m.end() <= limit]
-    return (text[: bounds[-1]] if bounds else text[:limit]) + "…"
+    ends = [e for _, e in sentence_spans(text) if e <= limit]
+    return (text[: ends[-1]] if ends else text[:limit]) + "…"
 
 
 def _highlight(context: tuple[str, str], quote: str) -> str:
@@ -293,154 +402,3 @@ def _when(iso: str) -> str:
         return iso
     zone = " UTC" if iso.endswith(("+00:00", "Z")) else ""
     return f"{iso[:10]} {iso[11:16]}{zone}"
-
-
-CSS = """
-:root { --kt-accent: #4f46e5; --kt-mark: #fde68a; --kt-muted: #6b7280; }
-.gradio-container { max-width: 1280px !important; margin: 0 auto !important;
-  font-family: "Noto Sans CJK JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI",
-  "Meiryo", system-ui, sans-serif; }
-.kt-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .3em 1em; }
-.kt-logo { font-size: 1.6em; font-weight: 700; color: var(--kt-accent); letter-spacing: .02em; }
-.kt-tagline { color: var(--kt-muted); font-size: .95em; }
-.kt-h { margin: .2em 0 .4em; font-size: 1.05em; font-weight: 600; }
-#kt-chat .message, #kt-chat .prose { line-height: 1.85; font-size: 1.02em;
-  overflow-wrap: anywhere; word-break: normal; line-break: strict; }
-.kt-cite { color: var(--kt-accent); font-weight: 700; font-size: .8em; margin: 0 .1em; }
-#kt-sources { max-height: 640px; overflow-y: auto; }
-.kt-sources { display: flex; flex-direction: column; gap: .7em; }
-.kt-src { border: 1px solid #e5e7eb; border-left: 4px solid var(--kt-accent); border-radius: 8px;
-  padding: .6em .9em; background: var(--block-background-fill, #fff); }
-.kt-src header { display: flex; align-items: center; gap: .55em; }
-.kt-n { flex: none; display: inline-flex; justify-content: center; align-items: center;
-  min-width: 1.6em; height: 1.6em; border-radius: 999px; background: var(--kt-accent); color: #fff;
-  font-weight: 700; font-size: .85em; }
-.kt-title { font-weight: 600; flex: 1; overflow-wrap: anywhere; }
-.kt-score { flex: none; font-size: .78em; color: var(--kt-muted); background: #f3f4f6;
-  border-radius: 999px; padding: .1em .6em; font-variant-numeric: tabular-nums; }
-.kt-doc { color: var(--kt-muted); font-size: .78em; margin: .15em 0 .3em 2.15em;
-  overflow-wrap: anywhere; }
-.kt-ctx { margin: .2em 0; line-height: 1.85; font-size: .95em; color: #374151;
-  overflow-wrap: anywhere; line-break: strict; white-space: pre-line; }
-.kt-ctx mark { background: var(--kt-mark); color: #111827; padding: 0 .1em;
-  border-radius: 3px; }
-.kt-more summary { cursor: pointer; color: var(--kt-accent); font-size: .85em; margin-top: .2em; }
-.kt-more[open] summary { margin-bottom: .2em; }
-.kt-empty { color: var(--kt-muted); border: 1px dashed #d1d5db; border-radius: 8px; padding: 1em;
-  line-height: 1.8; text-align: center; }
-.kt-abstain { text-align: left; border-style: solid; background: #f9fafb; }
-.kt-searched { color: #6b7280; font-size: .85em; margin: 0 0 .6em; }
-.kt-reason { font-size: .8em; margin-top: .4em; }
-.kt-busy { animation: kt-pulse 1.4s ease-in-out infinite; }
-@keyframes kt-pulse { 50% { opacity: .45; } }
-.kt-status dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em .9em;
-  margin: .5em 0; }
-#kt-docs table, #kt-docs th, #kt-docs td, #kt-docs span { font-family: inherit !important; }
-.kt-status dt { color: var(--kt-muted); }
-.kt-status dd { margin: 0; overflow-wrap: anywhere; }
-.kt-status ul { margin: .3em 0 0 1.2em; font-size: .9em; }
-.kt-badge { display: inline-block; border-radius: 999px; padding: .1em .7em; font-size: .85em;
-  font-weight: 600; }
-.kt-fresh { background: #dcfce7; color: #166534; }
-.kt-stale { background: #fef3c7; color: #92400e; }
-.kt-notice { border-radius: 6px; padding: .45em .8em; margin: .3em 0; font-size: .92em; }
-.kt-info { background: #eef2ff; color: #3730a3; }
-.kt-ok { background: #dcfce7; color: #166534; }
-.kt-error { background: #fee2e2; color: #991b1b; }
-.kt-docline { color: #374151; font-size: .9em; margin: 0 0 .2em; overflow-wrap: anywhere; }
-.kt-docline-none { color: #92400e; }
-.kt-count { text-align: right; color: var(--kt-muted); font-size: .85em;
-  font-variant-numeric: tabular-nums; }
-.kt-count.kt-over { color: #991b1b; font-weight: 600; }
-#kt-confirm { border: 1px solid #fca5a5; border-radius: 8px; padding: .5em .8em; }
-@media (max-width: 640px) {
-  .kt-logo { font-size: 1.3em; }
-  #kt-sources { max-height: none; }
-}
-"""
-
-
-def page_js(limit: int, upload_bytes: int) -> str:
-    """The page script. The question box: a character counter from 80% of `limit`, and
-    sending refused in the browser when the box is blank (nothing happens) or over `limit`
-    (the counter says why); the server ignores both too (see ui.respond). Uploads: a file
-    over `upload_bytes` (which the server would refuse whole) is left out in the browser and
-    named in #kt-upload-note, worded as `refusal` words it; the others are uploaded."""
-    too_large = refusal("NAME", f"larger than {upload_bytes:,} bytes")
-    return (
-        _PAGE_JS.replace("LIMIT_CHARS", str(int(limit)))
-        .replace("UPLOAD_BYTES", str(int(upload_bytes)))
-        .replace("TOO_LARGE", json.dumps(too_large, ensure_ascii=False))
-    )
-
-
-_PAGE_JS = """() => {
-  const LIMIT = LIMIT_CHARS, WARN = Math.floor(LIMIT * 0.8);
-  const box = () => document.querySelector('#kt-question textarea');
-  const fmt = (n) => n.toLocaleString('en-US');
-  const update = () => {
-    const b = box(), out = document.querySelector('#kt-count');
-    if (!b || !out) return;
-    const n = [...b.value].length, over = n > LIMIT;
-    out.hidden = n < WARN;
-    out.classList.toggle('kt-over', over);
-    out.textContent = `${fmt(n)} / ${fmt(LIMIT)}` + (over
-      ? ` — 長すぎます。${fmt(LIMIT)}文字以内にしてください。`
-        + ` Too long: please shorten it to ${fmt(LIMIT)} characters.`
-      : '');
-  };
-  const refuse = (e) => {
-    const b = box();
-    if (!b || (b.value.trim() && [...b.value].length <= LIMIT)) return;
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    update();
-  };
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing
-        && e.target.closest && e.target.closest('#kt-question')) refuse(e);
-  }, true);
-  document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('#kt-ask')) refuse(e);
-  }, true);
-  document.addEventListener('input', update, true);
-  setInterval(update, 400);
-
-  const note = (big) => {
-    const out = document.querySelector('#kt-upload-note');
-    if (!out) return;
-    out.replaceChildren(...big.map((f) => {
-      const line = document.createElement('div');
-      line.className = 'kt-notice kt-error';
-      line.textContent = TOO_LARGE.replaceAll('NAME', f.name);
-      return line;
-    }));
-  };
-  const sizes = (files, e) => {
-    const all = [...(files || [])], big = all.filter((f) => f.size > UPLOAD_BYTES);
-    note(big);
-    if (big.length && big.length === all.length) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-    }
-    return all.filter((f) => f.size <= UPLOAD_BYTES);
-  };
-  document.addEventListener('change', (e) => {
-    const input = e.target;
-    if (!(input.closest && input.closest('#kt-upload') && input.files)) return;
-    const ok = sizes(input.files, e);
-    if (ok.length && ok.length < input.files.length) {
-      const keep = new DataTransfer();
-      ok.forEach((f) => keep.items.add(f));
-      input.files = keep.files;
-    }
-  }, true);
-  document.addEventListener('drop', (e) => {
-    if (!(e.target.closest && e.target.closest('#kt-upload') && e.dataTransfer)) return;
-    const all = [...e.dataTransfer.files];
-    if (sizes(all, e).length < all.length) {  // a drop cannot be edited: refuse it whole
-      e.preventDefault();
-      e.stopImmediatePropagation();
-    }
-  }, true);
-}"""

@@ -65,7 +65,11 @@ def test_seed_question_gets_a_cited_answer_with_highlighted_evidence(browser, se
     _ask(page, GPL_QUESTION)
     assert "[1]" in _last_bot_text(page)
     first = page.locator("#kt-sources .kt-src").first
-    assert "score" in first.locator(".kt-score").inner_text()
+    assert "LinuxWorld" in first.locator(".kt-title").inner_text()
+    assert "paragraph" in first.locator(".kt-where").inner_text()
+    assert first.locator(".kt-score").is_hidden()  # behind "details"
+    first.locator(".kt-details summary").click()
+    assert first.locator(".kt-score").inner_text().replace(".", "").isdigit()
     assert GPL_EVIDENCE in first.locator("mark").first.inner_text()
     page.screenshot(path=ARTIFACTS / "chat-1280.png", full_page=True)
     more = first.locator(".kt-more summary")
@@ -162,7 +166,9 @@ def test_upload_rebuild_then_ask_about_the_new_document(browser, settings, tmp_p
         page.get_by_role("tab", name="質問 / Chat").click()
         _ask(page, "社内図書館の休館日は何曜日ですか？")
         assert "水曜日" in _last_bot_text(page)
-        assert "library.md" in page.locator("#kt-sources .kt-src").first.inner_text()
+        card = page.locator("#kt-sources .kt-src").first
+        assert "社内図書館の案内" in card.locator(".kt-title").inner_text()
+        assert "library.md" in card.locator(".kt-details").text_content()  # behind "details"
         page.screenshot(path=ARTIFACTS / "chat-new-document.png", full_page=True)
         page.close()
     finally:

@@ -1,26 +1,34 @@
 """The chat's HTML rendering: escaping, streaming pieces, source cards (pure functions)."""
 
 from qa.types import Answer, BuildStats, Citation, Hit
+from qa.ui_page import page_js
 from qa.ui_render import (
     answer_markup,
     answer_pieces,
     build_html,
+    citation_html,
+    copy_text,
     documents_line_html,
     escape_text,
-    page_js,
+    paragraph_of,
     plural,
     refusal,
     sources_html,
 )
 
+HEAD = "題名\n\n"
 PASSAGE = "前の文です。<b>太字</b>は効きません。最後の文です。"
+DOC = HEAD + PASSAGE  # the document: a title paragraph, then the passage's paragraph
+QUOTE = "<b>太字</b>は効きません。"
 
 
-def _answer(text: str = "<b>太字</b>は効きません。 [1]") -> Answer:
-    hit = Hit("doc.md", "doc.md#0", 10, 10 + len(PASSAGE), PASSAGE, 1.5, 0.9, 3.0)
-    quote = "<b>太字</b>は効きません。"
-    start = 10 + PASSAGE.index(quote)
-    cite = Citation(1, "doc.md", "<script>x</script>", start, start + len(quote), quote, 1.5, hit)
+def _answer(text: str = "<b>太字</b>は効きません。 [1]", page: int | None = None) -> Answer:
+    at = len(HEAD)
+    hit = Hit("doc.md", "doc.md#0", at, at + len(PASSAGE), PASSAGE, 1.5, 0.9, 3.0)
+    start = at + PASSAGE.index(QUOTE)
+    cite = Citation(
+        1, "doc.md", "<script>x</script>", start, start + len(QUOTE), QUOTE, 1.5, hit, page
+    )
     return Answer("質問", text, False, [cite])
 
 
@@ -32,15 +40,65 @@ def test_escape_text_makes_markup_inert() -> None:
 def test_streamed_pieces_join_to_the_message_and_keep_markers_whole() -> None:
     pieces = list(answer_pieces(_answer()))
     assert "".join(pieces) == answer_markup(_answer())
-    assert "<sup class='kt-cite'>[1]</sup>" in pieces
+    assert "<sup class='kt-cite'><a href='#kt-src-1'>[1]</a></sup>" in pieces
     assert "<b>" not in answer_markup(_answer())
+    assert pieces[-1].startswith("\n\n<div class='kt-foot'>") and "kt-jump" in pieces[-1]
 
 
 def test_sources_escape_document_text_and_highlight_the_quote() -> None:
-    html = sources_html(_answer())
+    html = sources_html(_answer(), {"doc.md": DOC})
     assert "<script>" not in html and "<b>" not in html
     assert "<mark>&lt;b&gt;太字&lt;/b&gt;は効きません。</mark>" in html
-    assert "前の文です。" in html and "score 1.50" in html
+    assert "前の文です。" in html and "<dd class='kt-score'>1.50</dd>" in html
+
+
+def test_a_card_names_the_title_and_paragraph_and_hides_the_details() -> None:
+    card = citation_html(_answer().citations[0], DOC)
+    assert "<span class='kt-title'>&lt;script&gt;x&lt;/script&gt;</span>" in card
+    assert "第2段落 / paragraph 2" in card and "id='kt-src-1'" in card
+    details = card[card.index("<details class='kt-details'>") :]
+    assert "1.50" in details and "doc.md" in details and "10–26" in details
+    assert "doc.md" not in card[: card.index("<details class='kt-details'>")]
+    pdf = citation_html(_answer(page=3).citations[0], DOC)
+    assert "3ページ / page 3" in pdf and "段落" not in pdf
+
+
+def test_paragraphs_are_counted_by_blank_lines_or_else_by_lines() -> None:
+    text = "Title\n\nOne.\nstill one.\n\n\nTwo."
+    assert [paragraph_of(text, text.index(w)) for w in ("Title", "One", "still", "Two")] == [
+        1, 2, 2, 3
+    ]  # fmt: skip
+    lines = "\nA.\nB.\nC."
+    assert [paragraph_of(lines, lines.index(w)) for w in "ABC"] == [1, 2, 3]
+
+
+def test_a_passage_that_starts_mid_sentence_is_shown_from_a_sentence_start() -> None:
+    text = "最初の文は長く続いて、途中で切れます。次の文です。引用する文です。後の文です。"
+    quote = "引用する文です。"
+    cut = text.index("途中")  # the passage begins mid-sentence
+    hit = Hit("d", "d#1", cut, len(text), text[cut:], 1.0, 0.5, 0.5)
+    q = text.index(quote)
+    cite = Citation(1, "d", "T", q, q + len(quote), quote, 1.0, hit)
+    alone = citation_html(cite)  # from the passage: its partial first sentence left out
+    assert "<p class='kt-ctx'>次の文です。<mark>" in alone and "途中" not in alone
+    whole = citation_html(cite, text)  # from the document: widened to the sentence start
+    assert "<p class='kt-ctx'>最初の文は" in whole and "第1段落 / paragraph 1" in whole
+
+
+def test_copy_is_plain_text_with_the_markers_and_the_sources() -> None:
+    answer = _answer()
+    assert copy_text(answer, {"doc.md": DOC}) == (
+        "<b>太字</b>は効きません。 [1]\n\n出典 / Sources\n"
+        "[1] <script>x</script> (第2段落 / paragraph 2): 「<b>太字</b>は効きません。」"
+    )
+    footer = answer_markup(answer, {"doc.md": DOC}).split("<div class='kt-foot'>")[1]
+    assert (
+        "<span class='kt-plain'>&#60;b&#62;太字&#60;/b&#62;は効きません。 &#91;1&#93;&#10;&#10;出典"
+        in footer
+    )
+    assert "<b>" not in footer and "<script>" not in footer and "\n" not in footer
+    abstained = Answer("こんにちは", "not found", True, [], reason="no match")
+    assert copy_text(abstained) == "not found" and "kt-jump" not in answer_markup(abstained)
 
 
 def test_abstention_has_no_source_cards() -> None:
