@@ -33,8 +33,14 @@ def seed_url(seed_settings) -> Iterator[str]:
     app.close()
 
 
-def _open(browser, url: str, width: int = 1280, height: int = 900):
-    page = browser.new_page(viewport={"width": width, "height": height})
+def _open(browser, url: str, width: int = 1280, height: int = 900, theme: str = "light"):
+    """A page of the chat in its own context (theme, clipboard allowed), its textbox ready."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=theme,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(url, wait_until="domcontentloaded")
     page.locator("#kt-question textarea").wait_for(state="visible")

@@ -16,7 +16,7 @@ import pytest
 from qa.ui import free_port, start
 
 from .conftest import ARTIFACTS
-from .test_browser import ANSWER_WAIT, GPL_EVIDENCE, GPL_QUESTION, NEW_DOC
+from .test_browser import ANSWER_WAIT, GPL_EVIDENCE, GPL_QUESTION, NEW_DOC, _ask, _open
 
 pytestmark = pytest.mark.slow
 
@@ -46,29 +46,6 @@ def seed_url(seed_settings) -> Iterator[str]:
     app = start(seed_settings.replace(port=free_port()))
     yield app.local_url
     app.close()
-
-
-def _page(browser, url: str, theme: str = "light", viewport: dict | None = None):
-    context = browser.new_context(
-        viewport=viewport or DESKTOP,
-        color_scheme=theme,
-        permissions=["clipboard-read", "clipboard-write"],
-    )
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(url, wait_until="domcontentloaded")
-    page.locator("#kt-question textarea").wait_for(state="visible")
-    return page
-
-
-def _ask(page, question: str) -> None:
-    box = page.locator("#kt-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    page.locator("#kt-sources .kt-src, #kt-sources .kt-abstain").first.wait_for(
-        state="visible", timeout=ANSWER_WAIT
-    )
-    page.locator("#kt-chat .message.bot .kt-foot").last.wait_for()
 
 
 def _rgba(css: str) -> tuple[float, ...]:
@@ -114,7 +91,7 @@ def test_contrast_formula() -> None:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_passages_are_readable_in_both_themes_and_on_a_phone(browser, seed_url, theme) -> None:
-    page = _page(browser, seed_url, theme)
+    page = _open(browser, seed_url, theme=theme)
     assert page.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
     _ask(page, GPL_QUESTION)
     card = page.locator("#kt-sources .kt-src").first
@@ -142,7 +119,7 @@ def test_passages_are_readable_in_both_themes_and_on_a_phone(browser, seed_url, 
 
 
 def test_markers_link_to_their_cards_and_back(browser, seed_url) -> None:
-    page = _page(browser, seed_url)
+    page = _open(browser, seed_url)
     _ask(page, GPL_QUESTION)
     marker = page.locator("#kt-chat .message.bot").last.locator(".kt-cite a").first
     assert marker.get_attribute("href") == "#kt-src-1"
@@ -154,7 +131,7 @@ def test_markers_link_to_their_cards_and_back(browser, seed_url) -> None:
 
 
 def test_copy_puts_plain_text_with_sources_on_the_clipboard(browser, seed_url) -> None:
-    page = _page(browser, seed_url)
+    page = _open(browser, seed_url)
     _ask(page, GPL_QUESTION)
     bot = page.locator("#kt-chat .message.bot").last
     bot.locator("button.kt-copy").click()
@@ -171,7 +148,7 @@ def test_copy_puts_plain_text_with_sources_on_the_clipboard(browser, seed_url) -
 def test_documents_tab_keeps_its_width_after_an_upload(browser, tiny_settings, tmp_path) -> None:
     app = start(tiny_settings.replace(port=free_port()))
     try:
-        page = _page(browser, app.local_url)
+        page = _open(browser, app.local_url)
         page.get_by_role("tab", name="資料 / Documents").click()
         page.locator("#kt-status").wait_for()
         row = page.locator("#kt-docs-row")
