@@ -75,13 +75,7 @@ def seed_settings(
     tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder: Embedder
 ) -> Settings:
     """Settings of a seed index built once per session; tests must not modify it."""
-    root = tmp_path_factory.mktemp("seed-index")
-    shutil.copytree(SEEDS, root / "docs")
-    s = Settings(docs_dir=root / "docs", index_dir=root / "index", cache_dir=model_cache)
-    from qa.build import build_index
-
-    build_index(s, embedder, progress=False)
-    return s
+    return _seed_index(tmp_path_factory.mktemp("seed-index"), model_cache, embedder)
 
 
 @pytest.fixture(scope="session")
@@ -116,17 +110,22 @@ def tiny_seed_settings(
 ) -> Settings:
     """Settings of a seed index built once per session with the tiny model; do not modify it."""
     root = tmp_path_factory.mktemp("tiny-seed-index")
+    return _seed_index(root, model_cache, tiny_embedder, lexical_weight=TINY_LEXICAL_WEIGHT)
+
+
+def _seed_index(root: Path, model_cache: Path, embedder: Embedder, **overrides: object) -> Settings:
+    """Settings over a copy of seeds/ in `root`, indexed with `embedder`."""
+    from qa.build import build_index
+
     shutil.copytree(SEEDS, root / "docs")
     s = Settings(
         docs_dir=root / "docs",
         index_dir=root / "index",
         cache_dir=model_cache,
-        embed_model=tiny_embedder.model_id,
-        lexical_weight=TINY_LEXICAL_WEIGHT,
+        embed_model=embedder.model_id,
+        **overrides,
     )
-    from qa.build import build_index
-
-    build_index(s, tiny_embedder, progress=False)
+    build_index(s, embedder, progress=False)
     return s
 
 
