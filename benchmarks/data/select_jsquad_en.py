@@ -1,21 +1,23 @@
-"""Select the 100 held-out JSQuAD valid questions that jsquad-heldout-en.jsonl renders in English.
+"""Select the 100 JSQuAD valid questions of one half that jsquad-{heldout,tuning}-en.jsonl render.
 
-Held-out articles: int(sha256(title).hexdigest(), 16) % 2 == 1 (the others are for tuning).
-Rule: list the held-out paragraphs with titles in sorted order and, within an article, in
-file order; number them p = 0, 1, 2, ...; paragraph p offers one question, qas[p % len(qas)].
-Take paragraphs p = i * k for i in 0..99 with k = len(paragraphs) // 100. A candidate whose
-id is in SKIP (no faithful English rendering, or no gold answer lying in the text after
-" [SEP] ") is replaced by paragraph p + 1 (then p + 2, ...). Prints one JSON line per question.
+Held-out articles: int(sha256(title).hexdigest(), 16) % 2 == 1, tuning articles: == 0 (as
+qa.evaluation.split_of). Rule, for either half: list the half's paragraphs with titles in
+sorted order and, within an article, in file order; number them p = 0, 1, 2, ...; paragraph p
+offers one question, qas[p % len(qas)]. Take paragraphs p = i * k for i in 0..99 with
+k = len(paragraphs) // 100. A candidate whose id is in SKIP (no faithful English rendering, or
+a gold answer lying outside the text after " [SEP] "), or with no gold answer in that text, is
+replaced by paragraph p + 1 (then p + 2, ...). Prints one JSON line per question.
 
-    .venv/bin/python benchmarks/data/select_jsquad_en.py [path/to/jsquad-valid-v1.3.json]
+    .venv/bin/python benchmarks/data/select_jsquad_en.py [--split heldout|tuning] [path/to/json]
 """
 
+import argparse
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 N = 100
+SPLITS = ("heldout", "tuning")
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data" / "jsquad-valid-v1.3.json"
 SEP = " [SEP] "
 # Candidates replaced by the next paragraph's question (see the docstring), decided by hand:
@@ -23,6 +25,9 @@ SKIP = {
     # 住居表示: "地番を用いた住所の表示とは？" has no coherent reading its gold answers fit
     "a73860p18q4",
     "a14985p86q2",  # 日本共産党: asks who founded the JCP; the gold span founded a different party
+    # Tuning half:
+    "a67892p7q0",  # 伝染病: asks for another name of 伝染病; the gold names vector transmission
+    "a258209p3q1",  # 核酸塩基: gold answer 核酸塩基 lies only in the title, before " [SEP] "
 }
 
 
@@ -30,11 +35,18 @@ def held_out(title):
     return int(hashlib.sha256(title.encode("utf-8")).hexdigest(), 16) % 2 == 1
 
 
-def paragraphs(path=DEFAULT):
+def split_of(title):
+    """The half an article belongs to, "heldout" or "tuning" (qa.evaluation.split_of's rule)."""
+    return "heldout" if held_out(title) else "tuning"
+
+
+def paragraphs(path=DEFAULT, split="heldout"):
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     out = []
     for article in sorted(data["data"], key=lambda a: a["title"]):
-        if held_out(article["title"]):
+        if split_of(article["title"]) == split:
             out.extend((article["title"], para) for para in article["paragraphs"])
     return out
 
@@ -50,8 +62,8 @@ def in_text(para, qa):
     )
 
 
-def select(path=DEFAULT):
-    paras = paragraphs(path)
+def select(path=DEFAULT, split="heldout"):
+    paras = paragraphs(path, split)
     k = len(paras) // N
     chosen = []
     for i in range(N):
@@ -69,7 +81,11 @@ def select(path=DEFAULT):
 
 
 def main():
-    for title, para, qa in select(sys.argv[1] if len(sys.argv) > 1 else DEFAULT):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--split", choices=SPLITS, default="heldout")
+    parser.add_argument("path", nargs="?", default=DEFAULT, type=Path)
+    args = parser.parse_args()
+    for title, para, qa in select(args.path, args.split):
         print(
             json.dumps(
                 {

@@ -1,9 +1,11 @@
-"""Check jaquad-train-en.jsonl and jsquad-heldout-en.jsonl against their sources.
+"""Check jaquad-train-en.jsonl, jsquad-heldout-en.jsonl and jsquad-tuning-en.jsonl against
+their sources.
 
 Every line parses; ids exist in the source, are unique and are exactly the ones the
 select_*.py rules pick (in order); answers are the source's gold answers and are substrings
-of their context (JSQuAD: of the text after " [SEP] "); counts are 300 and 100; English
-questions are non-empty and contain no kana or kanji.
+of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 100 and 100; English
+questions are non-empty and contain no kana or kanji; the two JSQuAD files share no article,
+and each file's articles lie in its half (qa.evaluation.split_of's rule).
 
     .venv/bin/python benchmarks/data/validate_en.py
 """
@@ -54,10 +56,10 @@ def check_jaquad():
     return len(data)
 
 
-def check_jsquad():
-    path = HERE / "jsquad-heldout-en.jsonl"
+def check_jsquad(split):
+    path = HERE / f"jsquad-{split}-en.jsonl"
     data = rows(path)
-    chosen = select_jsquad_en.select()
+    chosen = select_jsquad_en.select(split=split)
     by_id = {qa["id"]: (title, para, qa) for title, para, qa in chosen}
     ids = [r["id"] for r in data]
     assert len(data) == 100, f"{path.name}: {len(data)} lines, want 100"
@@ -65,13 +67,15 @@ def check_jsquad():
     assert ids == [qa["id"] for _, _, qa in chosen], (
         f"{path.name}: ids differ from select_jsquad_en.py's"
     )
+    paras = [i[: i.rindex("q")] for i in ids]
+    assert len(set(paras)) == len(paras), f"{path.name}: two questions of one paragraph"
     for r in data:
         assert set(r) == {"id", "title", "question_en", "question_ja", "answers"}, (
             f"{r['id']}: keys {sorted(r)}"
         )
         title, para, qa = by_id[r["id"]]
-        assert select_jsquad_en.held_out(title) and r["title"] == title, (
-            f"{r['id']}: not a held-out article"
+        assert select_jsquad_en.split_of(title) == split and r["title"] == title, (
+            f"{r['id']}: not an article of the {split} half"
         )
         assert r["question_ja"] == qa["question"], f"{r['id']}: question_ja differs"
         assert r["answers"] == [a["text"] for a in qa["answers"]], f"{r['id']}: answers differ"
@@ -80,13 +84,17 @@ def check_jsquad():
             assert a in text, f"{r['id']}: answer {a!r} not in the paragraph text"
         assert select_jsquad_en.in_text(para, qa), f"{r['id']}: no gold span after [SEP]"
         check_english(path.name, r)
-    return len(data), len({r["title"] for r in data})
+    return len(data), {r["title"] for r in data}
 
 
 if __name__ == "__main__":
     n1 = check_jaquad()
-    n2, titles = check_jsquad()
+    n2, heldout = check_jsquad("heldout")
+    n3, tuning = check_jsquad("tuning")
+    assert not heldout & tuning, f"articles in both JSQuAD files: {sorted(heldout & tuning)}"
     print(
         f"ok: jaquad-train-en.jsonl {n1} questions; "
-        f"jsquad-heldout-en.jsonl {n2} questions over {titles} articles"
+        f"jsquad-heldout-en.jsonl {n2} questions over {len(heldout)} articles; "
+        f"jsquad-tuning-en.jsonl {n3} questions over {len(tuning)} articles; "
+        "no article in both"
     )
