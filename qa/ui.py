@@ -28,6 +28,7 @@ from . import ui_render as render
 from .config import Settings
 from .errors import QAError
 from .index import current_generation
+from .types import Document
 from .ui_documents import change_notice, documents_tab
 from .ui_page import CSS, page_js
 
@@ -90,8 +91,9 @@ def _chat_tab(settings: Settings) -> gr.HTML:
             )  # fmt: skip
             with gr.Row(elem_id="kt-ask-row"):
                 question = gr.Textbox(
-                    placeholder="質問を入力 / Ask a question", show_label=False, scale=5,
-                    max_lines=4, elem_id="kt-question", autofocus=True, container=False,
+                    label="質問 / Question", placeholder="質問を入力 / Ask a question",
+                    show_label=False, scale=5, max_lines=4, elem_id="kt-question",
+                    autofocus=True, container=False,
                 )  # fmt: skip
                 ask = gr.Button(
                     "質問する / Ask", variant="primary", scale=1, min_width=110, elem_id="kt-ask"
@@ -119,32 +121,32 @@ def _chat_tab(settings: Settings) -> gr.HTML:
     return doc_line
 
 
-class _DocumentTexts:
-    """The indexed documents' texts (for the cards' paragraphs and context), read once per
+class _Documents:
+    """The indexed documents (for the cards' titles, paragraphs and context), read once per
     index generation through `api.status`; {} when they cannot be read."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._texts: dict[str, str] = {}
+        self._docs: dict[str, Document] = {}
 
-    def get(self) -> dict[str, str]:
+    def get(self) -> dict[str, Document]:
         with self._lock:
             generation = current_generation(self.settings.index_dir)
             if generation != self._generation:
                 try:
-                    docs = api.status(settings=self.settings).documents
-                    self._texts = {d.document.doc_id: d.document.text for d in docs}
+                    status = api.status(settings=self.settings)
+                    self._docs = {d.document.doc_id: d.document for d in status.documents}
                 except Exception as exc:  # the cards fall back to the passages' text
-                    log.warning("document texts unavailable: %s", exc)
-                    self._texts = {}
+                    log.warning("documents unavailable: %s", exc)
+                    self._docs = {}
                 self._generation = generation
-            return self._texts
+            return self._docs
 
 
 def _respond_fn(settings: Settings) -> Any:
-    documents = _DocumentTexts(settings)
+    documents = _Documents(settings)
 
     def respond(question: str, chat: list[Any], turns: list[Turn]) -> Iterator[ChatUpdate]:
         shown = [_plain(m) for m in chat]
@@ -154,6 +156,8 @@ def _respond_fn(settings: Settings) -> Any:
             # happens here either: no bubble, the box keeps what was typed.
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        # This reply's number: its [n] markers and its cards share it (render.answer_pieces).
+        turn = 1 + sum(1 for m in shown if m["role"] == "assistant")
         shown.append({"role": "user", "content": render.escape_text(question)})
         yield shown, "", render.SEARCHING, turns
         try:
@@ -162,15 +166,15 @@ def _respond_fn(settings: Settings) -> Any:
             msg = render.error_message(render.friendly(exc))
             yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
             return
-        texts = documents.get()
+        docs = documents.get()
         text = ""
-        for piece in render.answer_pieces(result, texts=texts):
+        for piece in render.answer_pieces(result, docs=docs, turn=turn):
             text += piece
             yield _reply(shown, text), "", render.SEARCHING, turns
             time.sleep(STREAM_DELAY)
         done = [*turns, {"role": "user", "content": question}]
         done.append({"role": "assistant", "content": result.text})
-        yield _reply(shown, text), "", render.sources_html(result, texts), done
+        yield _reply(shown, text), "", render.sources_html(result, docs, turn), done
 
     return respond
 

@@ -4,7 +4,8 @@ variables, so text keeps its contrast in the light and the dark theme alike.
 The script handles the question box's counter and limits, too-large uploads, and the
 answers' links: a [n] marker scrolls to its source card and highlights it, a card's number
 goes back to its marker, "Sources" jumps to the panel (below the chat on a phone), and
-"Copy" puts the answer as plain text (with its sources) on the clipboard.
+"Copy" puts the answer as plain text (with its sources) on the clipboard. The panel shows
+the latest reply's cards only; an older reply's [n] and "Sources" highlight its own quote.
 """
 
 from __future__ import annotations
@@ -41,12 +42,19 @@ CSS = """
 .kt-plain { display: none; }
 .kt-copy { cursor: pointer; color: var(--kt-link); background: none; border: 1px solid
   var(--kt-line); border-radius: 999px; padding: .05em .8em; font: inherit; }
-#kt-sources { max-height: 640px; overflow-y: auto; }
+#kt-sources { max-height: 640px; overflow-y: auto !important; }
 .kt-sources { display: flex; flex-direction: column; gap: .7em; }
 .kt-src { border: 1px solid var(--kt-line); border-left: 4px solid var(--kt-accent);
   border-radius: 8px; padding: .6em .9em; background: var(--kt-card); color: var(--kt-text);
   scroll-margin: .5em; transition: background-color .3s; }
-.kt-src.kt-flash, .kt-cite.kt-flash { background: var(--kt-flash); }
+.kt-src.kt-flash, .kt-cite.kt-flash, .kt-quote.kt-flash { background: var(--kt-flash); }
+.kt-short { font-weight: 700; font-size: 1.08em; }
+.kt-note { color: var(--kt-muted); font-size: .88em; }
+#kt-chat blockquote.kt-quote { margin: .35em 0 .1em; padding: .15em .8em; border-left: 3px solid
+  var(--kt-line); color: var(--kt-text); font-size: .96em; border-radius: 0 6px 6px 0;
+  transition: background-color .3s; }
+.kt-quote mark, .kt-ctx mark { background: var(--kt-mark); color: #111827; padding: 0 .1em;
+  border-radius: 3px; font-weight: 600; }
 .kt-src header { display: flex; align-items: center; gap: .55em; }
 .kt-n { flex: none; display: inline-flex; justify-content: center; align-items: center;
   min-width: 1.6em; height: 1.6em; border-radius: 999px; background: var(--kt-accent);
@@ -55,11 +63,18 @@ CSS = """
 .kt-where { color: var(--kt-muted); font-size: .82em; margin: .15em 0 .3em 2.15em; }
 .kt-ctx { margin: .2em 0; line-height: 1.85; font-size: .95em; color: var(--kt-text);
   overflow-wrap: anywhere; line-break: strict; white-space: pre-line; }
-.kt-ctx mark { background: var(--kt-mark); color: #111827; padding: 0 .1em;
-  border-radius: 3px; }
-.kt-src details summary { cursor: pointer; color: var(--kt-link); font-size: .85em;
-  margin-top: .2em; }
-.kt-src details[open] summary { margin-bottom: .2em; }
+.kt-quoted { text-decoration: underline 2px var(--kt-accent); text-underline-offset: .3em; }
+.kt-related { display: flex; flex-direction: column; gap: .7em; margin-top: .7em; }
+.kt-rel { border: 1px dashed var(--kt-line); border-radius: 8px; padding: .6em .9em;
+  background: var(--kt-card); color: var(--kt-text); scroll-margin: .5em; }
+.kt-rel header { display: flex; align-items: center; gap: .55em; flex-wrap: wrap; }
+.kt-rel-tag { flex: none; border: 1px solid var(--kt-line); border-radius: 999px;
+  padding: 0 .6em; font-size: .78em; color: var(--kt-muted); }
+.kt-rel .kt-where { margin-left: 0; }
+.kt-src details summary, .kt-rel details summary, .kt-why summary { cursor: pointer;
+  color: var(--kt-link); font-size: .85em; margin-top: .2em; }
+.kt-src details[open] summary, .kt-rel details[open] summary { margin-bottom: .2em; }
+.kt-why { margin-top: .6em; color: var(--kt-muted); }
 .kt-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1em .8em;
   margin: .2em 0; font-size: .8em; color: var(--kt-muted); font-variant-numeric: tabular-nums; }
 .kt-details dd { margin: 0; overflow-wrap: anywhere; }
@@ -215,26 +230,34 @@ _PAGE_JS = """() => {
     area.remove();
     return ok ? Promise.resolve() : Promise.reject(new Error('copy'));
   };
+  // An older reply's cards are gone from the panel: its links show its own quote instead.
+  const ownQuote = (link) => {
+    const reply = link.closest('.message, [data-testid="bot"]');
+    return reply && reply.querySelector('.kt-quote');
+  };
+  const stop = (e) => {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  };
   document.addEventListener('click', (e) => {
     const t = e.target;
     if (!(t && t.closest)) return;
     const cite = t.closest('.kt-cite a'), back = t.closest('a.kt-n');
     const jump = t.closest('a.kt-jump'), copy = t.closest('button.kt-copy');
-    if (cite) {
-      const card = document.getElementById(cite.getAttribute('href').slice(1));
-      if (card) show(card, e, 'nearest');
+    const link = cite || jump;
+    if (link) {
+      const target = document.getElementById(link.getAttribute('href').slice(1));
+      const panel = document.querySelector('#kt-sources-col'), quote = ownQuote(link);
+      if (target && cite) show(target, e, 'nearest');
+      else if (target && panel) show(panel, e, 'start');
+      else if (quote) show(quote, e, 'nearest');
+      else stop(e);
     } else if (back) {
-      const href = `#kt-src-${back.dataset.n}`, bots = document.querySelectorAll(
-        '#kt-chat .message.bot, #kt-chat [data-testid="bot"]');
-      const marks = bots.length ? bots[bots.length - 1].querySelectorAll('.kt-cite a') : [];
-      const mark = [...marks].find((a) => a.getAttribute('href') === href);
-      if (mark) show(mark.closest('.kt-cite'), e, 'center');
-    } else if (jump) {
-      const panel = document.querySelector('#kt-sources-col');
-      if (panel) show(panel, e, 'start');
+      const card = back.closest('.kt-src'), marks = card ? document.querySelectorAll(
+        `#kt-chat .kt-cite a[href="#${card.id}"]`) : [];
+      if (marks.length) show(marks[marks.length - 1].closest('.kt-cite'), e, 'center');
     } else if (copy) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
+      stop(e);
       const plain = copy.parentElement.querySelector('.kt-plain');
       copyText(plain ? plain.textContent : '')
         .then(() => copied(copy, true), () => copied(copy, false));

@@ -1,4 +1,10 @@
-"""Pure HTML rendering for the web chat: answers, sources and index status (no Gradio here).
+"""Pure HTML rendering for the web chat: answers, refusals, the sources panel and the index
+status (no Gradio here; the cards themselves are in qa/ui_cards.py).
+
+An answer leads with its short answer in bold and its [1], then the quoted sentence with the
+short answer marked in it. A refusal says so in the question's language, and the panel offers
+the passages that were read as "related", never as sources. Each reply's markers and cards
+share the reply's number (`turn`), so an older answer's [n] never points at a newer card.
 
 Everything that comes from a document or a question is escaped: documents are untrusted,
 and the chat renders Markdown, so text is written with HTML entities for every character
@@ -14,8 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import QAError
-from .text import sentence_spans
-from .types import Answer, BuildStats, Citation
+from .japanese import has_cjk
+from .types import Answer, BuildStats, Citation, Document
+from .ui_cards import citation_html, location, related_cards, short_range
 
 if TYPE_CHECKING:
     from .api import IndexStatus
@@ -23,13 +30,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_QUOTED = re.compile(r"“(.*)”", re.DOTALL)  # a quote line of Answer.text
+_NOTE = re.compile(r"\s+(\([^()\n]+\))")  # a note after the markers: "(answer quoted in …)"
 # Characters that Markdown (or HTML) would turn into markup; written as numeric entities.
 _MARKUP_CHARS = frozenset("\\`*_{}[]()#+-.!|<>&~\"'=:$^")
-# Paragraphs: separated by blank lines, or by line ends in a text that has no blank line.
-_BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n\s*")
-_LINE_END = re.compile(r"\n\s*")
-CONTEXT_CHARS = 100  # context shown on each side of a quote before "more context"
-LOOKAROUND = 300  # characters read beyond a passage to find where its sentences begin and end
+RELATED_SHOWN = 3  # related passages offered with a refusal
 
 SOURCES_PLACEHOLDER = (
     "<div class='kt-empty'>出典はここに表示されます。<br>Sources appear here after you ask.</div>"
@@ -44,6 +49,17 @@ NO_DOCUMENTS = (
 )
 TITLES_SHOWN = 3  # the chat names this many documents at most; more are counted
 SEARCHING = "<div class='kt-empty kt-busy'>資料を検索中… / Searching the documents…</div>"
+# A refusal in the question's language: what it says, in the chat after it when passages are
+# offered, and in the panel above them.
+REFUSED = {
+    "ja": "資料にはこの質問への答えが見つかりませんでした。",
+    "en": "The documents don't answer this.",
+}
+SEE_RELATED = {
+    "ja": "近い内容の箇所を出典欄に「関連」として示します。",
+    "en": "The closest passages are in the sources panel, marked “Related”.",
+}
+CLOSEST = {"ja": "近い内容:", "en": "Closest passages:"}
 
 
 def escape_text(text: str) -> str:
@@ -54,82 +70,82 @@ def escape_text(text: str) -> str:
     return "".join(f"&#{ord(ch)};" if ch in _MARKUP_CHARS else ch for ch in text)
 
 
+def language(answer: Answer) -> str:
+    """The language a reply speaks: "ja" for a question in Japanese script, else "en"."""
+    return "ja" if has_cjk(answer.question) else "en"
+
+
+def refusal_text(answer: Answer) -> str:
+    """A refusal as a person reads it, in the question's language (no scores, no thresholds).
+
+    Example: "こんにちは" -> "資料にはこの質問への答えが見つかりませんでした。近い内容の箇所を…"
+    """
+    lang = language(answer)
+    if not answer.related:
+        return REFUSED[lang]
+    return REFUSED[lang] + ("" if lang == "ja" else " ") + SEE_RELATED[lang]
+
+
 def answer_pieces(
-    answer: Answer, size: int = 6, texts: Mapping[str, str] | None = None
+    answer: Answer, size: int = 6, docs: Mapping[str, Document] | None = None, turn: int = 1
 ) -> Iterator[str]:
     """The chat message for an answer, in small pieces to stream (joined: the whole message).
 
-    Markers stay whole, so every prefix of the stream is valid markup; each links to its
-    source card. The last piece is the footer: a link to the sources and a copy button.
-    Example: "A [1]" -> "A ", "<sup class='kt-cite'><a href='#kt-src-1'>[1]</a></sup>", footer
+    The short answer in bold leads, then its [n] markers (each a link to its card in reply
+    `turn`), the cross-lingual note, and the quoted sentence with the short answer marked.
+    Markers, the bold answer and the quote each come whole, so every prefix of the stream is
+    valid markup. The last piece is the footer: a link to the sources and a copy button.
+    Example: "GPL [1]" -> "<b class='kt-short'>GPL</b>", " ", "<sup class='kt-cite'>…", footer
     """
     if answer.abstained:
         yield "ℹ️ "
-    pos = 0
-    for m in _MARKER.finditer(answer.text):
-        yield from _text_pieces(answer.text[pos : m.start()], size)
-        yield f"<sup class='kt-cite'><a href='#kt-src-{m.group(1)}'>[{m.group(1)}]</a></sup>"
-        pos = m.end()
-    yield from _text_pieces(answer.text[pos:], size)
-    yield answer_footer(answer, texts)
+        yield from _text_pieces(refusal_text(answer), size)
+    else:
+        for i, line in enumerate(answer.text.split("\n")):
+            if i:
+                yield "\n\n"
+            yield from _line_pieces(answer, line, size, turn, lead=i == 0)
+    yield answer_footer(answer, docs, turn)
 
 
-def answer_markup(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
+def answer_markup(answer: Answer, docs: Mapping[str, Document] | None = None, turn: int = 1) -> str:
     """The whole chat message for an answer."""
-    return "".join(answer_pieces(answer, texts=texts))
+    return "".join(answer_pieces(answer, docs=docs, turn=turn))
 
 
-def answer_footer(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
-    """Under an answer: "Sources ↓" (when it has sources) and a button that copies
-    `copy_text`, kept in a hidden element beside it (the chat's sanitizer drops data-*
-    attributes), newlines as entities so Markdown keeps the block whole."""
-    jump = ""
-    if answer.citations and not answer.abstained:
-        jump = "<a class='kt-jump' href='#kt-sources-col'>出典 ↓ / Sources</a>"
-    plain = escape_text(copy_text(answer, texts)).replace("\n", "&#10;")
+def answer_footer(answer: Answer, docs: Mapping[str, Document] | None = None, turn: int = 1) -> str:
+    """Under an answer: "Sources ↓" (or "Related ↓" under a refusal that offers passages),
+    a link to the panel of reply `turn`, and a button that copies `copy_text`, kept in a
+    hidden element beside it (the chat's sanitizer drops data-* attributes), newlines as
+    entities so Markdown keeps the block whole."""
+    label = ""
+    if answer.abstained and answer.related:
+        label = "関連 ↓ / Related"
+    elif not answer.abstained and answer.citations:
+        label = "出典 ↓ / Sources"
+    jump = f"<a class='kt-jump' href='#kt-answer-{turn}'>{label}</a>" if label else ""
+    plain = escape_text(copy_text(answer, docs)).replace("\n", "&#10;")
     return (
         f"\n\n<div class='kt-foot'>{jump}<button class='kt-copy' type='button'>"
         f"コピー / Copy</button><span class='kt-plain'>{plain}</span></div>"
     )
 
 
-def copy_text(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
-    """The answer as plain text, its [n] markers kept, and below it its sources.
+def copy_text(answer: Answer, docs: Mapping[str, Document] | None = None) -> str:
+    """The answer as plain text, its [n] markers kept, and below it its sources; a refusal
+    as the chat words it.
 
-    Example: "「…」 [1]\\n\\n出典 / Sources\\n[1] Title (第7段落 / paragraph 7): 「quote」"
+    Example: "GPL [1]\\n“…”\\n\\n出典 / Sources\\n[1] Title (第7段落 / paragraph 7): 「quote」"
     """
-    if answer.abstained or not answer.citations:
+    if answer.abstained:
+        return refusal_text(answer)
+    if not answer.citations:
         return answer.text
     lines = [answer.text, "", "出典 / Sources"]
     for c in answer.citations:
-        where = location(c, (texts or {}).get(c.doc_id))
+        where = location(c, (docs or {}).get(c.doc_id))
         lines.append(f"[{c.n}] {c.title}{f' ({where})' if where else ''}: 「{c.quote}」")
     return "\n".join(lines)
-
-
-def location(c: Citation, text: str | None = None) -> str:
-    """Where a citation is, for a person: its page in a PDF, else its paragraph in `text`
-    (the document's text; "" when not known).
-
-    Example: "3ページ / page 3", "第7段落 / paragraph 7"
-    """
-    if c.page is not None:
-        return f"{c.page}ページ / page {c.page}"
-    if text is None or text[c.start : c.end] != c.quote:
-        return ""
-    n = paragraph_of(text, c.start)
-    return f"第{n}段落 / paragraph {n}"
-
-
-def paragraph_of(text: str, offset: int) -> int:
-    """1-based number of the paragraph holding `offset`: paragraphs are separated by blank
-    lines, or by line ends in a text without any blank line.
-
-    Example: ("Title\\n\\nOne.\\n\\nTwo.", 13) -> 3
-    """
-    breaks = _BLANK_LINE if _BLANK_LINE.search(text) else _LINE_END
-    first = len(text) - len(text.lstrip())  # breaks before the first text start nothing
-    return 1 + sum(1 for m in breaks.finditer(text, first, offset) if m.end() <= offset)
 
 
 def error_message(message: str) -> str:
@@ -137,10 +153,11 @@ def error_message(message: str) -> str:
     return "⚠️ " + escape_text(message[:1].upper() + message[1:])
 
 
-def sources_html(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
-    """The sources panel: one card per citation, or a note that the answer has none.
+def sources_html(answer: Answer, docs: Mapping[str, Document] | None = None, turn: int = 1) -> str:
+    """The sources panel of reply `turn`: a card per citation; for a refusal, what was not
+    found and the closest passages as "related" cards, the developer's reason behind a toggle.
 
-    `texts` (document id -> the indexed text) gives each card its paragraph and context
+    `docs` (document id -> the indexed document) gives each card its paragraph and context
     beyond the passage; without it the cards show what the passages hold.
     """
     searched = ""
@@ -150,47 +167,63 @@ def sources_html(answer: Answer, texts: Mapping[str, str] | None = None) -> str:
             "<div class='kt-searched'>検索した内容 / Searched: "
             f"{html.escape(answer.searched_query)}</div>"
         )
+    docs = docs or {}
     if answer.abstained or not answer.citations:
-        reason = (
-            f"<div class='kt-reason'>{html.escape(answer.reason)}</div>" if answer.reason else ""
-        )
-        return (
-            "<div class='kt-empty kt-abstain'><b>出典なし / No sources</b><br>"
-            "資料にはこの質問の答えがありません。The documents do not answer this question."
-            f"{reason}</div>{searched}"
-        )
-    cards = "".join(citation_html(c, (texts or {}).get(c.doc_id)) for c in answer.citations)
-    return f"{searched}<div class='kt-sources'>{cards}</div>"
+        body = _refused_html(answer, docs, turn)
+    else:
+        cards = "".join(citation_html(c, docs.get(c.doc_id), turn) for c in answer.citations)
+        body = f"<div class='kt-sources'>{cards}</div>"
+    return f"<div class='kt-panel' id='kt-answer-{turn}'>{searched}{body}</div>"
 
 
-def citation_html(c: Citation, text: str | None = None) -> str:
-    """One source card: number (back to its marker), title, where in the document, the quote
-    highlighted among whole sentences; score, document id and span under "details".
-
-    `text` is the document's indexed text (None: the passage's own text is the context).
-    """
-    before, quote, after = _around(c, text)
-    short = _context(before, after, CONTEXT_CHARS)
-    more = ""
-    if short != (before, after):
-        more = (
-            "<details class='kt-more'><summary>前後をもっと見る / More context</summary>"
-            f"<p class='kt-ctx'>{_highlight((before, after), quote)}</p></details>"
+def _refused_html(answer: Answer, docs: Mapping[str, Document], turn: int) -> str:
+    lang = language(answer)
+    related = related_cards(answer.related, docs, turn, RELATED_SHOWN) if answer.abstained else []
+    closest = f" {CLOSEST[lang]}" if related else ""
+    cards = f"<div class='kt-related'>{''.join(related)}</div>" if related else ""
+    why = ""
+    if answer.reason:
+        why = (
+            "<details class='kt-why'><summary>詳細 / Details</summary>"
+            f"<p class='kt-reason'>{html.escape(answer.reason)}</p></details>"
         )
-    where = location(c, text)
-    where_html = f"<div class='kt-where'>{where}</div>" if where else ""
-    back = f"回答の [{c.n}] へ / Back to [{c.n}] in the answer"
     return (
-        f"<article class='kt-src' id='kt-src-{c.n}'>"
-        f"<header><a class='kt-n' href='#kt-chat' data-n='{c.n}' title='{back}' "
-        f"aria-label='{back}'>{c.n}</a>"
-        f"<span class='kt-title'>{html.escape(c.title)}</span></header>{where_html}"
-        f"<p class='kt-ctx'>{_highlight(short, quote)}</p>{more}"
-        "<details class='kt-details'><summary>詳細 / Details</summary><dl>"
-        f"<dt>score</dt><dd class='kt-score'>{c.score:.2f}</dd>"
-        f"<dt>document</dt><dd>{html.escape(c.doc_id)}</dd>"
-        f"<dt>characters</dt><dd>{c.start:,}–{c.end:,}</dd></dl></details></article>"
+        f"<div class='kt-empty kt-abstain' lang='{lang}'><b>{REFUSED[lang]}</b>{closest}</div>"
+        f"{cards}{why}"
     )
+
+
+def _line_pieces(answer: Answer, line: str, size: int, turn: int, lead: bool) -> Iterator[str]:
+    """One line of Answer.text: a quote of a citation becomes its quote block; the lead's
+    short answer goes bold; [n] markers become links to their cards."""
+    quoted = _QUOTED.fullmatch(line)
+    cited = next((c for c in answer.citations if quoted and c.quote == quoted.group(1)), None)
+    if cited is not None:
+        yield _quote_block(cited)
+        return
+    if lead and answer.short and line.startswith(answer.short):
+        yield f"<b class='kt-short'>{escape_text(answer.short)}</b>"
+        line = line[len(answer.short) :]
+    pos = 0
+    for m in _MARKER.finditer(line):
+        yield from _text_pieces(line[pos : m.start()], size)
+        yield f"<sup class='kt-cite'><a href='#kt-src-{turn}-{m.group(1)}'>[{m.group(1)}]</a></sup>"
+        pos = m.end()
+    note = _NOTE.fullmatch(line, pos)
+    if note:
+        yield f" <span class='kt-note'>{escape_text(note.group(1))}</span>"
+    else:
+        yield from _text_pieces(line[pos:], size)
+
+
+def _quote_block(c: Citation) -> str:
+    """The quoted sentence, the short answer marked in it (one piece: the block stays whole)."""
+    q, short = c.quote, short_range(c)
+    body = escape_text(q)
+    if short is not None:
+        a, b = short
+        body = f"{escape_text(q[:a])}<mark>{escape_text(q[a:b])}</mark>{escape_text(q[b:])}"
+    return f"<blockquote class='kt-quote'>“{body.replace(chr(10), '&#10;')}”</blockquote>"
 
 
 def status_html(status: IndexStatus) -> str:
@@ -318,79 +351,6 @@ def friendly(exc: Exception) -> str:
 def _text_pieces(text: str, size: int) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield escape_text(text[i : i + size])
-
-
-def _around(c: Citation, text: str | None) -> tuple[str, str, str]:
-    """Context before the quote (from a sentence start), the quote, context after it.
-
-    From the document's text when it holds the quote: the passage widened to whole
-    sentences. Else from the passage, its first sentence left out unless the passage
-    starts the document (it may begin mid-sentence).
-    """
-    p = c.passage
-    if text is not None and text[c.start : c.end] == c.quote:
-        lo, hi = min(p.start, c.start), max(p.end, c.end)
-        before = text[_start_before(text, c.start, lo) : c.start]
-        return before, c.quote, text[c.end : _end_after(text, c.end, hi)]
-    start = min(max(c.start - p.start, 0), len(p.text))
-    end = min(max(c.end - p.start, start), len(p.text))
-    if p.text[start:end] != c.quote:  # quote outside this passage: show the quote alone
-        return "", c.quote, ""
-    whole = p.start == 0  # a passage that starts the document starts a sentence
-    first = _start_before(p.text, start, 0, whole)
-    return p.text[first:start], c.quote, p.text[end:]
-
-
-def _start_before(text: str, pos: int, lo: int, whole: bool | None = None) -> int:
-    """The earliest sentence start in text[lo:pos] that is surely one (pos when none).
-
-    Sentences are found from up to LOOKAROUND characters before `lo`; the first one found
-    counts only when the search began at the text's start (or `whole` says it is whole).
-    """
-    begin = max(0, lo - LOOKAROUND)
-    starts = [begin + s for s, _ in sentence_spans(text[begin:pos])]
-    if not (begin == 0 if whole is None else whole):
-        starts = starts[1:]
-    before_lo = [s for s in starts if s <= lo]
-    at_or_after = [s for s in starts if s >= lo]
-    if before_lo:
-        return before_lo[-1]
-    return at_or_after[0] if at_or_after else pos
-
-
-def _end_after(text: str, pos: int, hi: int) -> int:
-    """The end of the sentence holding `hi` (read from `pos`), or `hi` when none ends soon."""
-    ends = [pos + e for _, e in sentence_spans(text[pos : hi + LOOKAROUND])]
-    if hi + LOOKAROUND < len(text):
-        ends = ends[:-1]  # the last one may be cut off
-    return next((e for e in ends if e >= hi), hi)
-
-
-def _context(before: str, after: str, limit: int | None) -> tuple[str, str]:
-    """Whole sentences of context on each side, up to `limit` characters per side."""
-    if limit is None:
-        return before, after
-    return _tail_sentences(before, limit), _head_sentences(after, limit)
-
-
-def _tail_sentences(text: str, limit: int) -> str:
-    """The last whole sentences of `text` (which starts a sentence) within `limit`."""
-    if len(text) <= limit:
-        return text
-    starts = [s for s, _ in sentence_spans(text) if len(text) - s <= limit]
-    return text[starts[0] :] if starts else ""
-
-
-def _head_sentences(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    ends = [e for _, e in sentence_spans(text) if e <= limit]
-    return (text[: ends[-1]] if ends else text[:limit]) + "…"
-
-
-def _highlight(context: tuple[str, str], quote: str) -> str:
-    before, after = context
-    return f"{html.escape(before)}<mark>{html.escape(quote)}</mark>{html.escape(after)}"
 
 
 def _when(iso: str) -> str:
