@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch lies on local disk; installing it first keeps pip from pulling CUDA.
 TORCH := torch==2.13.0
+# axe-core from npm checks the chat's accessibility (tests/test_browser_a11y.py); git ignores it.
+AXE_VERSION := 4.14.1
+AXE := tests/.axe/node_modules/axe-core/package.json
 
 .PHONY: help run test lint fix clean
 
@@ -30,6 +33,9 @@ test: $(VENV)/.test ## set up with the test extra, then run the whole test suite
 	@# and need a CJK font so Japanese renders in screenshots; CI runs as root.
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; fi
+	@if ! command -v npm >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; fi
+	@grep -qs '"version": "$(AXE_VERSION)"' $(AXE) || npm install --prefix tests/.axe --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
 	$(PY) -m pytest
 
 lint: $(VENV)/.test ## ruff check and format check
@@ -40,5 +46,5 @@ fix: $(VENV)/.test ## apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix qa tests benchmarks app.py
 	$(VENV)/bin/ruff format qa tests benchmarks app.py
 
-clean: ## remove the virtualenv and the built index
-	rm -rf $(VENV) index/CURRENT index/gen-*
+clean: ## remove the virtualenv, axe-core and the built index
+	rm -rf $(VENV) tests/.axe index/CURRENT index/gen-*

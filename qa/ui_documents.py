@@ -59,7 +59,7 @@ class _DocumentsTab:
     def _layout(self) -> None:
         with gr.Row(equal_height=False, elem_id="kt-docs-row"):
             with gr.Column(scale=3, min_width=340):
-                gr.HTML("<h3 class='kt-h'>索引済みの資料 / Indexed documents</h3>")
+                gr.HTML("<h2 class='kt-h'>索引済みの資料 / Indexed documents</h2>")
                 self.table = gr.Dataframe(
                     headers=DOC_HEADERS, datatype=["str", "str", "str", "str"],
                     interactive=False, wrap=True, elem_id="kt-docs",
@@ -74,7 +74,7 @@ class _DocumentsTab:
                         "削除… / Delete…", scale=1, elem_id="kt-delete", min_width=110
                     )
             with gr.Column(scale=2, min_width=300):
-                gr.HTML("<h3 class='kt-h'>索引の状態 / Index status</h3>")
+                gr.HTML("<h2 class='kt-h'>索引の状態 / Index status</h2>")
                 self.status_box = gr.HTML(elem_id="kt-status")
                 limit = self.settings.max_upload_bytes // 1000
                 self.upload = gr.File(

@@ -29,7 +29,8 @@ CSS = """
   font-family: "Noto Sans CJK JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI",
   "Meiryo", system-ui, sans-serif; }
 .kt-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .3em 1em; }
-.kt-logo { font-size: 1.6em; font-weight: 700; color: var(--kt-link); letter-spacing: .02em; }
+.kt-logo { font-size: 1.6em; font-weight: 700; color: var(--kt-link); letter-spacing: .02em;
+  margin: 0; line-height: 1.3; }
 .kt-tagline { color: var(--kt-muted); font-size: .95em; }
 .kt-h { margin: .2em 0 .4em; font-size: 1.05em; font-weight: 600; }
 #kt-chat .message, #kt-chat .prose { line-height: 1.85; font-size: 1.02em;
@@ -159,7 +160,12 @@ _PAGE_JS = """() => {
     if (e.target.closest && e.target.closest('#kt-ask')) refuse(e);
   }, true);
   document.addEventListener('input', update, true);
-  setInterval(update, 400);
+  // Gradio names the upload area "Click to upload or drop files" over its visible "Drop File
+  // Here - or - Click to Upload"; a name that differs from the visible words misleads speech
+  // control users (axe: label-content-name-mismatch), so the visible words name it.
+  const unname = () => document.querySelectorAll('#kt-upload button[aria-label]')
+    .forEach((b) => b.removeAttribute('aria-label'));
+  setInterval(() => { update(); unname(); }, 400);
 
   const note = (big) => {
     const out = document.querySelector('#kt-upload-note');

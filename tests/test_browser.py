@@ -1,11 +1,14 @@
 """The web chat driven as a person would: a real Gradio server, real model, headless Chromium.
 
 Needs Debian's chromium and fonts-noto-cjk (`make test` installs both); screenshots go to
-tests/artifacts/ for a human to look at.
+tests/artifacts/ for a human to look at. The page's two paths are driven with the real model
+and reader whatever the reader's weights: a server whose reader answers every question
+(ANSWERS) and one whose reader answers none (REFUSES).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +22,9 @@ pytestmark = pytest.mark.slow
 ANSWER_WAIT = 90_000  # ms: the first answer may load the model on a busy 2-core machine
 GPL_QUESTION = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
 GPL_EVIDENCE = "GPL(GNU General Public License)の下でライセンス"
+# The lowest and highest margins Settings allow: the reader's best span always wins, or never.
+ANSWERS = {"min_reader_margin": -50.0}
+REFUSES = {"min_reader_margin": 50.0}
 NEW_DOC = """# 社内図書館の案内
 
 社内図書館は毎週水曜日に休館します。
@@ -28,7 +34,16 @@ NEW_DOC = """# 社内図書館の案内
 
 @pytest.fixture(scope="module")
 def seed_url(seed_settings) -> Iterator[str]:
-    app = start(seed_settings.replace(port=free_port()))
+    """The chat over the seed article, its reader answering every question."""
+    app = start(seed_settings.replace(port=free_port(), **ANSWERS))
+    yield app.local_url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def refusing_url(seed_settings) -> Iterator[str]:
+    """The chat over the seed article, its reader finding no answer to any question."""
+    app = start(seed_settings.replace(port=free_port(), **REFUSES))
     yield app.local_url
     app.close()
 
@@ -48,60 +63,96 @@ def _open(browser, url: str, width: int = 1280, height: int = 900, theme: str = 
 
 
 def _ask(page, question: str) -> None:
+    turn = page.locator("#kt-chat .message.bot").count() + 1  # the number of this reply
     box = page.locator("#kt-question textarea")
     box.fill(question)
     box.press("Enter")
-    _wait_for_answer(page)
+    _wait_for_answer(page, turn)
 
 
-def _wait_for_answer(page) -> None:
-    """The answer is complete when the sources panel shows sources or says there are none."""
-    page.locator("#kt-sources .kt-src, #kt-sources .kt-abstain").first.wait_for(
-        state="visible", timeout=ANSWER_WAIT
-    )
+def _wait_for_answer(page, turn: int = 1) -> None:
+    """The answer is complete when the panel of reply `turn` (kt-answer-<turn>) shows."""
+    page.locator(f"#kt-sources #kt-answer-{turn}").wait_for(state="visible", timeout=ANSWER_WAIT)
 
 
 def _last_bot_text(page) -> str:
     return page.locator("#kt-chat .message.bot").last.inner_text()
 
 
-def test_seed_question_gets_a_cited_answer_with_highlighted_evidence(browser, seed_url) -> None:
+def test_the_short_answer_comes_first_then_its_quote_and_a_readable_source(
+    browser, seed_url
+) -> None:
     page = _open(browser, seed_url)
     page.locator("#kt-doc-line", has_text="Answering from: LinuxWorld").wait_for()
     _ask(page, GPL_QUESTION)
-    assert "[1]" in _last_bot_text(page)
-    first = page.locator("#kt-sources .kt-src").first
-    assert "LinuxWorld" in first.locator(".kt-title").inner_text()
-    assert "paragraph" in first.locator(".kt-where").inner_text()
-    assert first.locator(".kt-score").is_hidden()  # behind "details"
-    first.locator(".kt-details summary").click()
-    assert first.locator(".kt-score").inner_text().replace(".", "").isdigit()
-    assert GPL_EVIDENCE in first.locator("mark").first.inner_text()
+    bot = page.locator("#kt-chat .message.bot").last
+    short = bot.locator("b.kt-short").inner_text()
+    assert "GPL" in short and _last_bot_text(page).startswith(short)
+    marker = bot.locator(".kt-cite a")
+    assert marker.inner_text() == "[1]" and marker.get_attribute("href") == "#kt-src-1-1"
+    quote = bot.locator("blockquote.kt-quote")
+    assert GPL_EVIDENCE in quote.inner_text() and quote.locator("mark").inner_text() == short
+    card = page.locator("#kt-sources .kt-src").first
+    assert "LinuxWorld" in card.locator(".kt-title").inner_text()
+    assert "paragraph" in card.locator(".kt-where").inner_text()
+    assert card.locator(".kt-score").is_hidden()  # behind "details"
+    card.locator(".kt-details summary").click()
+    assert card.locator(".kt-score").inner_text().replace(".", "").isdigit()
+    assert GPL_EVIDENCE in card.locator(".kt-quoted").first.inner_text()
+    assert card.locator(".kt-quoted mark").first.inner_text() == short
     page.screenshot(path=ARTIFACTS / "chat-1280.png", full_page=True)
-    more = first.locator(".kt-more summary")
+    more = card.locator(".kt-more summary")
     if more.count():
         more.click()
-        assert first.locator(".kt-more .kt-ctx").first.is_visible()
+        assert card.locator(".kt-more .kt-ctx").first.is_visible()
         page.screenshot(path=ARTIFACTS / "chat-1280-more-context.png", full_page=True)
     page.close()
 
 
-def test_clicking_an_example_asks_it(browser, seed_url) -> None:
+def test_an_english_question_answered_from_japanese_says_so(browser, seed_url) -> None:
     page = _open(browser, seed_url)
-    page.get_by_text(EXAMPLES[3][:40]).click()
+    page.get_by_text(EXAMPLES[4][:40]).click()  # clicking an example asks it
     _wait_for_answer(page)
-    assert "[1]" in _last_bot_text(page)
-    assert "Vista" in page.locator("#kt-sources").inner_text()
+    bot = page.locator("#kt-chat .message.bot").last
+    assert EXAMPLES[4] in page.locator("#kt-chat .message.user").last.inner_text()
+    assert "[1]" in bot.inner_text() and page.locator("#kt-sources .kt-src").count() == 1
+    short = bot.locator("b.kt-short").inner_text()
+    if re.search("[\u3040-\u30ff\u4e00-\u9fff]", short):  # a Japanese short answer
+        assert bot.locator(".kt-note").inner_text() == "(answer quoted in Japanese)"
+        assert bot.locator(".kt-note").is_visible()
     page.screenshot(path=ARTIFACTS / "chat-example-en.png", full_page=True)
     page.close()
 
 
-def test_greeting_is_an_abstention_without_sources(browser, seed_url) -> None:
-    page = _open(browser, seed_url)
-    _ask(page, "こんにちは")
-    assert page.locator("#kt-sources .kt-abstain").is_visible()
-    assert page.locator("#kt-sources .kt-src").count() == 0
-    assert "[1]" not in _last_bot_text(page)
+def test_a_refusal_speaks_the_questions_language_and_offers_related_passages(
+    browser, refusing_url
+) -> None:
+    page = _open(browser, refusing_url)
+    _ask(page, "2007年の売上高は？")
+    text = _last_bot_text(page)
+    assert text.startswith("ℹ️ 資料にはこの質問への答えが見つかりませんでした。"), text
+    assert "「関連」" in text and "[1]" not in text and "answer" not in text
+    panel = page.locator("#kt-sources")
+    assert "近い内容:" in panel.locator(".kt-abstain").inner_text()
+    assert panel.locator(".kt-src").count() == 0  # related passages are not sources
+    related = panel.locator("article.kt-rel")
+    assert 1 <= related.count() <= 3
+    for i in range(related.count()):
+        assert related.nth(i).locator(".kt-rel-tag").inner_text() == "関連 / Related"
+        assert related.nth(i).locator(".kt-ctx").first.inner_text().strip()
+    shown = panel.inner_text()
+    assert not re.search(r"\d\.\d", shown), shown  # no score or threshold in view
+    assert "reader" not in shown and panel.locator(".kt-reason").is_hidden()
+    page.screenshot(path=ARTIFACTS / "chat-refusal-1280.png", full_page=True)
+    panel.locator(".kt-why summary").click()  # the developer's reason, on request
+    assert "reader" in panel.locator(".kt-reason").inner_text()
+
+    _ask(page, "What were Microsoft's sales in 2007?")
+    text = _last_bot_text(page)
+    assert text.startswith("ℹ️ The documents don't answer this."), text
+    assert "資料" not in text.split("関連 ↓")[0]
+    assert "Closest passages:" in panel.locator(".kt-abstain").inner_text()
+    assert panel.locator("article.kt-rel").count() >= 1
     page.close()
 
 
@@ -150,7 +201,7 @@ def test_narrow_mobile_layout(browser, seed_url) -> None:
 
 
 def test_upload_rebuild_then_ask_about_the_new_document(browser, settings, tmp_path) -> None:
-    app = start(settings.replace(port=free_port()))
+    app = start(settings.replace(port=free_port(), **ANSWERS))
     try:
         page = _open(browser, app.local_url)
         page.get_by_role("tab", name="資料 / Documents").click()

@@ -2,7 +2,8 @@
 
 A document holding a <script>, an <img onerror> and a Markdown image that points at a local
 server is indexed in a temporary folder; questions (two of them carrying markup as well)
-get answers that quote those lines, and headless Chromium must show all of it as text: no
+get answers that quote those lines (or, from a reader that answers nothing, refusals that
+offer those passages as related), and headless Chromium must show all of it as text: no
 script runs, no element of the document's markup exists, no request goes out for the image.
 """
 
@@ -19,7 +20,7 @@ from qa import build_index
 from qa.config import Settings
 from qa.ui import free_port, start
 
-from .test_browser import ANSWER_WAIT
+from .test_browser import ANSWER_WAIT, ANSWERS, REFUSES
 
 pytestmark = pytest.mark.slow
 
@@ -86,15 +87,19 @@ def leak() -> Iterator[tuple[str, list[str]]]:
     server.server_close()
 
 
-@pytest.fixture
-def hostile_url(leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path) -> Iterator[str]:
-    """The chat serving only the hostile document (temporary docs and index folders)."""
+@pytest.fixture(params=["answers", "refuses"])
+def hostile_url(
+    request: pytest.FixtureRequest, leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path
+) -> Iterator[str]:
+    """The chat serving only the hostile document (temporary docs and index folders), its
+    reader answering every question or none."""
     docs = tmp_path / "hostile-docs"
     docs.mkdir()
     (docs / "memo.md").write_text(DOC.format(leak=leak[0]), encoding="utf-8")
     index = tmp_path / "hostile-index"
+    margin = ANSWERS if request.param == "answers" else REFUSES
     settings = Settings.load(
-        docs_dir=docs, index_dir=index, cache_dir=model_cache, port=free_port()
+        docs_dir=docs, index_dir=index, cache_dir=model_cache, port=free_port(), **margin
     )
     build_index(settings=settings, progress=False)
     app = start(settings)
@@ -105,7 +110,7 @@ def hostile_url(leak: tuple[str, list[str]], tmp_path: Path, model_cache: Path) 
 
 
 def test_document_markup_is_shown_as_text_never_run_or_fetched(
-    browser, hostile_url: str, leak: tuple[str, list[str]]
+    browser, hostile_url: str, leak: tuple[str, list[str]], request: pytest.FixtureRequest
 ) -> None:
     leak_url, leak_seen = leak
     requested: list[str] = []
@@ -130,7 +135,11 @@ def test_document_markup_is_shown_as_text_never_run_or_fetched(
         panels.append(sources.inner_text())
         page.close()
     assert leak_seen == []
-    for line in (q.format(leak=leak_url) for q in QUOTED):
-        assert any(line in a for a in answers), (line, answers)
+    if request.node.callspec.params["hostile_url"] == "refuses":
+        assert all(a.startswith("ℹ️") for a in answers), answers
+        assert all("関連 / Related" in p for p in panels), panels  # the passages, offered
+    else:
+        for line in (q.format(leak=leak_url) for q in QUOTED):
+            assert any(line in a for a in answers), (line, answers)
     assert any(SHOWN.format(leak=leak_url) in p for p in panels), panels
     assert all(TITLE in p for p in panels[:3]), panels

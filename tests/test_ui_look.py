@@ -1,5 +1,6 @@
-"""What a person sees in the web chat: readable source cards, links between answers and
-their sources, plain-text copy, contrast in the light and dark themes, a phone's layout.
+"""What a person sees in the web chat: readable answers, source cards and refusals, links
+between answers and their sources (an older answer's included), plain-text copy, contrast in
+the light and dark themes, a phone's layout.
 
 Real Gradio server and model, Debian's headless Chromium (see tests/test_browser.py).
 Contrast is computed here from the browser's computed colours (WCAG 2 relative luminance),
@@ -16,7 +17,16 @@ import pytest
 from qa.ui import free_port, start
 
 from .conftest import ARTIFACTS
-from .test_browser import ANSWER_WAIT, GPL_EVIDENCE, GPL_QUESTION, NEW_DOC, _ask, _open
+from .test_browser import (
+    ANSWER_WAIT,
+    ANSWERS,
+    GPL_EVIDENCE,
+    GPL_QUESTION,
+    NEW_DOC,
+    REFUSES,
+    _ask,
+    _open,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +53,14 @@ IN_VIEW = """(sel) => {
 
 @pytest.fixture(scope="module")
 def seed_url(seed_settings) -> Iterator[str]:
-    app = start(seed_settings.replace(port=free_port()))
+    app = start(seed_settings.replace(port=free_port(), **ANSWERS))
+    yield app.local_url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def refusing_url(seed_settings) -> Iterator[str]:
+    app = start(seed_settings.replace(port=free_port(), **REFUSES))
     yield app.local_url
     app.close()
 
@@ -94,14 +111,17 @@ def test_passages_are_readable_in_both_themes_and_on_a_phone(browser, seed_url, 
     page = _open(browser, seed_url, theme=theme)
     assert page.evaluate("document.body.classList.contains('dark')") == (theme == "dark")
     _ask(page, GPL_QUESTION)
-    card = page.locator("#kt-sources .kt-src").first
+    card, bot = page.locator("#kt-sources .kt-src").first, page.locator("#kt-chat .message.bot")
     measured = {
-        name: contrast(card.locator(sel).first.evaluate(COLOURS))
-        for name, sel in [("passage", ".kt-ctx"), ("quote", ".kt-ctx mark"),
-                          ("title", ".kt-title"), ("location", ".kt-where")]
+        name: contrast(where.locator(sel).first.evaluate(COLOURS))
+        for name, where, sel in [
+            ("passage", card, ".kt-ctx"), ("quoted", card, ".kt-quoted"),
+            ("short in passage", card, ".kt-ctx mark"), ("title", card, ".kt-title"),
+            ("location", card, ".kt-where"), ("answer", bot, "b.kt-short"),
+            ("quote", bot, ".kt-quote"), ("short in quote", bot, ".kt-quote mark"),
+        ]
     }  # fmt: skip
     print(f"contrast ({theme}):", {k: round(v, 2) for k, v in measured.items()})
-    assert measured["passage"] >= WCAG_AA and measured["quote"] >= WCAG_AA, measured
     assert min(measured.values()) >= WCAG_AA, measured
     page.screenshot(path=ARTIFACTS / f"look-{theme}-1280.png", full_page=True)
 
@@ -118,15 +138,69 @@ def test_passages_are_readable_in_both_themes_and_on_a_phone(browser, seed_url, 
     page.context.close()
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_refusals_are_readable_in_both_themes_and_on_a_phone(browser, refusing_url, theme) -> None:
+    page = _open(browser, refusing_url, theme=theme)
+    _ask(page, "2007年の売上高は？")
+    panel = page.locator("#kt-sources")
+    measured = {
+        name: contrast(panel.locator(sel).first.evaluate(COLOURS))
+        for name, sel in [("refusal", ".kt-abstain b"), ("related", ".kt-rel .kt-ctx"),
+                          ("tag", ".kt-rel-tag"), ("title", ".kt-rel .kt-title")]
+    }  # fmt: skip
+    measured["message"] = contrast(
+        page.locator("#kt-chat .message.bot .message-content").last.evaluate(COLOURS)
+    )
+    print(f"contrast of a refusal ({theme}):", {k: round(v, 2) for k, v in measured.items()})
+    assert min(measured.values()) >= WCAG_AA, measured
+    page.screenshot(path=ARTIFACTS / f"refusal-{theme}-1280.png", full_page=True)
+
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    page.screenshot(path=ARTIFACTS / f"refusal-{theme}-390.png", full_page=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#kt-chat .message.bot").last.locator("a.kt-jump", has_text="Related").click()
+    page.wait_for_function(IN_VIEW, arg="#kt-sources-col", timeout=5_000)
+    page.screenshot(path=ARTIFACTS / f"refusal-{theme}-390-related.png")
+    page.context.close()
+
+
 def test_markers_link_to_their_cards_and_back(browser, seed_url) -> None:
     page = _open(browser, seed_url)
     _ask(page, GPL_QUESTION)
     marker = page.locator("#kt-chat .message.bot").last.locator(".kt-cite a").first
-    assert marker.get_attribute("href") == "#kt-src-1"
+    assert marker.get_attribute("href") == "#kt-src-1-1"
     marker.click()
-    page.locator("#kt-src-1.kt-flash").wait_for(timeout=2_000)
-    page.locator("#kt-src-1 a.kt-n").click()
+    page.locator("#kt-src-1-1.kt-flash").wait_for(timeout=2_000)
+    page.locator("#kt-src-1-1 a.kt-n").click()
     page.locator("#kt-chat .message.bot .kt-cite.kt-flash").wait_for(timeout=2_000)
+    page.context.close()
+
+
+def test_an_older_answers_marker_shows_its_own_quote_not_the_newer_card(browser, seed_url) -> None:
+    page = _open(browser, seed_url)
+    _ask(page, GPL_QUESTION)
+    _ask(page, "講演したのは誰ですか？")
+    older, newer = (
+        page.locator("#kt-chat .message.bot").nth(0),
+        page.locator("#kt-chat .message.bot").nth(1),
+    )
+    assert older.locator(".kt-cite a").get_attribute("href") == "#kt-src-1-1"
+    assert newer.locator(".kt-cite a").get_attribute("href") == "#kt-src-2-1"
+    assert page.locator("#kt-src-1-1").count() == 0  # the panel holds the newer reply's cards
+    for link in (older.locator(".kt-cite a"), older.locator("a.kt-jump")):
+        link.click()
+        older.locator(".kt-quote.kt-flash").wait_for(timeout=2_000)
+        page.wait_for_timeout(300)  # time for a wrong jump, were one coming
+        assert page.locator("#kt-src-2-1.kt-flash").count() == 0
+        assert page.evaluate("location.hash") == ""
+    page.screenshot(path=ARTIFACTS / "chat-older-marker-1280.png")
+    newer.locator(".kt-cite a").click()
+    page.locator("#kt-src-2-1.kt-flash").wait_for(timeout=2_000)
+    page.locator("#kt-src-2-1 a.kt-n").click()  # back to the newer marker, not the older one
+    newer.locator(".kt-cite.kt-flash").wait_for(timeout=2_000)
+    assert older.locator(".kt-cite.kt-flash").count() == 0
     page.context.close()
 
 

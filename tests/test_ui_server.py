@@ -14,13 +14,23 @@ from qa.embedding import torch_threads
 from qa.ui import _respond_fn, free_port, start
 
 from .conftest import ROOT, SEED_ID
+from .test_browser import ANSWERS, REFUSES
 
 
 @pytest.fixture(scope="module")
 def server(seed_settings):
+    """The chat over the seed article, its reader answering every question."""
     port = free_port()
-    app = start(seed_settings.replace(port=port))
+    app = start(seed_settings.replace(port=port, **ANSWERS))
     assert app.local_url == f"http://127.0.0.1:{port}/"
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def refusing(seed_settings):
+    """The chat over the seed article, its reader finding no answer to any question."""
+    app = start(seed_settings.replace(port=free_port(), **REFUSES))
     yield app
     app.close()
 
@@ -52,19 +62,24 @@ def test_only_the_answer_endpoint_is_public(server) -> None:
     assert api["unnamed_endpoints"] == {}
 
 
-def test_greeting_is_an_abstention_with_no_citations(server) -> None:
-    result = Client(server.local_url, verbose=False).predict("こんにちは", api_name="/answer")
-    assert result["abstained"] is True
-    assert result["citations"] == []
+def test_an_abstention_has_no_citations_and_lists_the_passages_read(refusing) -> None:
+    result = Client(refusing.local_url, verbose=False).predict("こんにちは", api_name="/answer")
+    assert result["abstained"] is True and result["short"] == ""
+    assert result["citations"] == [] and result["related"]
+    assert {"doc_id", "start", "end", "text"} <= set(result["related"][0])
 
 
 def test_citations_are_plain_dicts_with_spans(server) -> None:
     question = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
     result = Client(server.local_url, verbose=False).predict(question, api_name="/answer")
     c = result["citations"][0]
-    assert set(c) == {"n", "doc_id", "title", "start", "end", "quote", "score", "page"}
+    fields = {"n", "doc_id", "title", "start", "end", "quote", "score", "page", "highlight"}
+    assert set(c) == fields
     assert c["end"] - c["start"] == len(c["quote"])
     assert "GPL" in c["quote"]
+    a, b = c["highlight"]  # the short answer, inside the quote
+    assert c["start"] <= a < b <= c["end"]
+    assert c["quote"][a - c["start"] : b - c["start"]] == result["short"]
 
 
 # Runs an entry point in a fresh interpreter with its server replaced by what the server's

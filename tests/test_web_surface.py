@@ -27,16 +27,19 @@ from qa.config import Settings
 from qa.ui import BUSY, free_port, start
 
 from .conftest import ROOT, SEED_ID
+from .test_browser import ANSWERS
 
 HOST = "127.0.0.1"
 QUESTION = "講演したのは誰ですか？"
 SECRET = "KOTAE_SECRET_TOKEN_do_not_serve"
+RAW_DELAY = 1.0  # seconds: in every other burst, plain HTTP callers start this much later
 
 
 @pytest.fixture(scope="module")
 def served(seed_settings: Settings) -> Iterator[tuple[str, Settings]]:
     """A running chat (loopback only) and the settings it serves; a `.env` sits beside the data."""
-    settings = seed_settings.replace(host=HOST, port=free_port(HOST))
+    # The reader answers every question: these tests need answers, whatever its weights.
+    settings = seed_settings.replace(host=HOST, port=free_port(HOST), **ANSWERS)
     env_file = Path(settings.docs_dir).parent / ".env"
     env_file.write_text(f"QA_SECRET={SECRET}\n", encoding="utf-8")
     app = start(settings)
@@ -302,6 +305,7 @@ def tiny_queue(seed_settings: Settings, tmp_path_factory: pytest.TempPathFactory
         "QA_PORT": str(port),
         "QA_CONCURRENCY_LIMIT": "1",
         "QA_QUEUE_SIZE": "1",
+        "QA_MIN_READER_MARGIN": str(ANSWERS["min_reader_margin"]),
     }
     log = tmp_path_factory.mktemp("tiny-queue") / "server.log"
     with log.open("wb") as out:
@@ -330,8 +334,9 @@ def _wait_until_served(url: str, proc: subprocess.Popen[bytes], log: Path) -> No
     assert Client(url, verbose=False).predict(QUESTION, api_name="/answer")["citations"]
 
 
-def _burst(url: str, clients: list[Client], raw: int) -> list[object]:
-    """Every client and `raw` plain HTTP callers ask at the same moment; their outcomes.
+def _burst(url: str, clients: list[Client], raw: int, raw_delay: float = 0.0) -> list[object]:
+    """Every client and `raw` plain HTTP callers (`raw_delay` seconds later) ask at the same
+    moment; their outcomes.
 
     An outcome is the answer (a dict), the exception a client raised, or for plain HTTP the
     (status, body) of POST /gradio_api/call/answer.
@@ -348,6 +353,7 @@ def _burst(url: str, clients: list[Client], raw: int) -> list[object]:
     def post(_: int) -> object:
         with httpx.Client(base_url=url, timeout=120) as http:
             start.wait()
+            time.sleep(raw_delay)
             response = http.post("/gradio_api/call/answer", json={"data": [QUESTION]})
             if response.status_code == 200:  # queued: read the answer so the queue drains
                 http.get(f"/gradio_api/call/answer/{response.json()['event_id']}")
@@ -363,8 +369,11 @@ def test_a_full_queue_tells_callers_to_retry(tiny_queue: str) -> None:
     url = tiny_queue
     clients = [Client(url, verbose=False) for _ in range(20)]
     outcomes: list[object] = []
-    for _ in range(5):  # one burst nearly always fills the queue; a few make it certain
-        outcomes += _burst(url, clients, raw=6)
+    # One burst nearly always fills the queue; a few make it certain. A plain POST joins
+    # faster than a client's handshake, and took both places in every burst (no client was
+    # answered), so in every other burst the plain callers come a moment after the clients.
+    for i in range(6):
+        outcomes += _burst(url, clients, raw=6, raw_delay=RAW_DELAY * (i % 2))
         answered = [o for o in outcomes if isinstance(o, dict)]
         busy = [o for o in outcomes if isinstance(o, QueueError)]
         busy_http = [o for o in outcomes if isinstance(o, tuple) and o[0] == 503]
