@@ -20,8 +20,12 @@ CSS = """
 .gradio-container { --kt-accent: #4f46e5; --kt-link: #4338ca; --kt-mark: #fde68a;
   --kt-flash: #fef3c7; --kt-muted: #4b5563; --kt-text: var(--body-text-color, #1f2937);
   --kt-card: var(--block-background-fill, #fff); --kt-line: var(--border-color-primary, #e5e7eb);
-  --kt-soft: var(--background-fill-secondary, #f9fafb); }
-.dark .gradio-container { --kt-link: #a5b4fc; --kt-flash: #422006; --kt-muted: #b4bcc8; }
+  --kt-soft: var(--background-fill-secondary, #f9fafb); --kt-field: #6b7280; }
+.dark .gradio-container { --kt-link: #a5b4fc; --kt-flash: #422006; --kt-muted: #b4bcc8;
+  --kt-field: #9ca3af; }
+/* The question box had no edge (white on near-white): a border a person can find, 3:1 or
+   more against the page in both themes (WCAG 1.4.11). */
+#kt-question textarea { border: 1px solid var(--kt-field) !important; border-radius: 8px; }
 /* width 100%: with auto margins alone the page shrinks to its content, so a tab with little
    in it (the Documents tab before an upload) rendered narrow, then jumped wider. */
 .gradio-container { width: 100% !important; max-width: 1280px !important;
@@ -49,10 +53,10 @@ CSS = """
   border-radius: 8px; padding: .6em .9em; background: var(--kt-card); color: var(--kt-text);
   scroll-margin: .5em; transition: background-color .3s; }
 .kt-src.kt-flash, .kt-cite.kt-flash, .kt-quote.kt-flash { background: var(--kt-flash); }
-.kt-short { font-weight: 700; font-size: 1.08em; }
+.kt-short { font-weight: 700; font-size: 1.15em; }
 .kt-note { color: var(--kt-muted); font-size: .88em; }
 #kt-chat blockquote.kt-quote { margin: .35em 0 .1em; padding: .15em .8em; border-left: 3px solid
-  var(--kt-line); color: var(--kt-text); font-size: .96em; border-radius: 0 6px 6px 0;
+  var(--kt-line); color: var(--kt-text); font-size: .92em; border-radius: 0 6px 6px 0;
   transition: background-color .3s; }
 .kt-quote mark, .kt-ctx mark { background: var(--kt-mark); color: #111827; padding: 0 .1em;
   border-radius: 3px; font-weight: 600; }
