@@ -52,7 +52,8 @@ CSS = """
 .kt-src { border: 1px solid var(--kt-line); border-left: 4px solid var(--kt-accent);
   border-radius: 8px; padding: .6em .9em; background: var(--kt-card); color: var(--kt-text);
   scroll-margin: .5em; transition: background-color .3s; }
-.kt-src.kt-flash, .kt-cite.kt-flash, .kt-quote.kt-flash { background: var(--kt-flash); }
+.kt-src.kt-flash, .kt-cite.kt-flash, .kt-quote.kt-flash, .kt-short.kt-flash {
+  background: var(--kt-flash); }
 .kt-short { font-weight: 700; font-size: 1.15em; }
 .kt-note { color: var(--kt-muted); font-size: .88em; }
 #kt-chat blockquote.kt-quote { margin: .35em 0 .1em; padding: .15em .8em; border-left: 3px solid
@@ -240,10 +241,11 @@ _PAGE_JS = """() => {
     area.remove();
     return ok ? Promise.resolve() : Promise.reject(new Error('copy'));
   };
-  // An older reply's cards are gone from the panel: its links show its own quote instead.
+  // An older reply's cards are gone from the panel: its links show its own quote instead
+  // (or its short answer, when that is the whole quote).
   const ownQuote = (link) => {
     const reply = link.closest('.message, [data-testid="bot"]');
-    return reply && reply.querySelector('.kt-quote');
+    return reply && (reply.querySelector('.kt-quote') || reply.querySelector('.kt-short'));
   };
   const stop = (e) => {
     e.preventDefault();

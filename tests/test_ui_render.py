@@ -65,6 +65,20 @@ def test_the_short_answer_leads_in_bold_then_the_quote_with_it_marked() -> None:
     assert "<b>" not in message and "<script>" not in message
 
 
+def test_a_short_answer_that_is_the_whole_quote_stands_alone() -> None:
+    whole = _answer()
+    c = whole.citations[0]
+    cite = Citation(1, c.doc_id, c.title, c.start, c.end, QUOTE, 1.5, HIT, None, (c.start, c.end))
+    alone = Answer("質問", f"{QUOTE} [1]", False, [cite], short=QUOTE)
+    message = answer_markup(alone)
+    assert message.startswith(f"<b class='kt-short'>{escape_text(QUOTE)}</b> <sup")
+    assert "blockquote" not in message
+    card = citation_html(cite, DOCS["doc.md"])
+    assert (
+        f"<span class='kt-quoted'><mark>{QUOTE.replace('<', '&lt;').replace('>', '&gt;')}" in card
+    )
+
+
 def test_streamed_pieces_join_to_the_message_and_keep_markup_whole() -> None:
     pieces = list(answer_pieces(_answer()))
     assert "".join(pieces) == answer_markup(_answer())
