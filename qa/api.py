@@ -17,11 +17,14 @@ from .errors import IndexNotFound
 from .generation import load_generator
 from .index import Index, IndexedDocument, current_generation, load_catalog, load_index
 from .questions import Turn, check_question, search_query
+from .reader import Reader, build_reader
 from .search import Searcher
 from .types import Answer, BuildStats, Hit
 
 _searchers: dict[Path, Searcher] = {}
 _searchers_lock = threading.Lock()
+_readers: dict[tuple[str, Path, Path], Reader] = {}
+_readers_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ def answer(
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
     documents = {d: e.document for d, e in searcher.index.documents.items()}
-    found = Retrieved(hits, documents, searcher.lexical, vector)
-    extractive = compose(cleaned, searched, found, embedder, s)
+    found = Retrieved(hits, documents)
+    extractive = compose(cleaned, searched, found, _reader(s, embedder), s)
     if not s.generator:
         return extractive
     return refine(extractive, load_generator(s.generator, s.cache_dir), s.generator_max_chars)
@@ -147,6 +150,15 @@ def _settings(settings: Settings | None, **overrides: Any) -> Settings:
 
 def _embedder(s: Settings) -> Embedder:
     return load_embedder(s.embed_model, s.cache_dir)
+
+
+def _reader(s: Settings, embedder: Embedder) -> Reader:
+    """The reader over this embedder's encoder, built once per model and weights file."""
+    key = (s.embed_model, s.cache_dir, s.reader_weights.resolve())
+    with _readers_lock:
+        if key not in _readers:
+            _readers[key] = build_reader(embedder.transformer, embedder.tokenizer, key[2])
+        return _readers[key]
 
 
 def _searcher(s: Settings, embedder: Embedder) -> Searcher:

@@ -69,6 +69,8 @@ def _ask(args: argparse.Namespace, s: Settings) -> int:
         print(f"[{c.n}] {c.title} ({c.doc_id}:{c.start}-{c.end}{page}, score {c.score:.2f})")
     if a.abstained:
         print(f"reason: {a.reason}")
+        for hit in a.related[:3]:  # what was read, for a person to judge
+            print(f"related: {hit.doc_id}:{hit.start}-{hit.end} {hit.text[:60].strip()}…")
     return 0
 
 

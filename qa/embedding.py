@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 _loaded: dict[tuple[str, Path], Embedder] = {}
 _loading = threading.Lock()
-_SENTENCE_MEMO = 50_000  # vectors of 384 floats: about 75 MB at most
 _threads_set = False  # whether this process has applied torch_threads()
 
 
@@ -38,7 +37,6 @@ class Embedder:
         self.fingerprint = _weights_fingerprint(model)
         self._document_prompt = (model.prompts or {}).get("document", "")
         self._lock = threading.Lock()  # torch modules are not safe to call from two threads
-        self._sentences: dict[str, np.ndarray] = {}
 
     @property
     def transformer(self) -> Any:
@@ -72,34 +70,6 @@ class Embedder:
                     show_progress_bar=False,
                 )
         return vectors
-
-    def encode_sentences(self, texts: list[str]) -> np.ndarray:
-        """Like encode_documents for short texts, one text at a time, memoised: answers quote
-        the same sentences.
-
-        One at a time because in a batch a vector's last bits depend on its companions (the
-        padding to the longest of them changes the shapes the model computes with), and a
-        memoised vector would then depend on the question that first needed it: near a
-        threshold or a tie, the answer to a question would depend on which came before.
-        Alone, a text's vector depends on the text only. It costs next to nothing: what a batch
-        saves in calls its padding spends; the sentences of the 32 answered seed dev and
-        follow-up questions (9-28 each, memo cleared) took 33.6 s one at a time against 33.0 s
-        in batches of 32 (+2%, on a busy 2-core machine).
-        """
-        found: dict[str, np.ndarray] = {}
-        for text in texts:
-            if text in found:
-                continue
-            vector = self._sentences.get(text)
-            if vector is None:
-                vector = self.encode_documents([text], batch_size=1, progress=False)[0]
-                if len(self._sentences) >= _SENTENCE_MEMO:
-                    self._sentences.clear()  # bounded memory; refilled by the next questions
-                self._sentences[text] = vector
-            found[text] = vector
-        if not texts:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return np.stack([found[t] for t in texts])
 
     def encode_query(self, text: str) -> np.ndarray:
         """Unit-length float32 vector of a query (the model's query prompt applied)."""

@@ -9,8 +9,6 @@ import hashlib
 import json
 import random
 import re
-import statistics
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,11 +19,17 @@ from . import api
 from .build import build_index
 from .config import Settings
 from .embedding import Embedder, load_embedder
-from .errors import InvalidEvalFile, InvalidQuestion, InvalidSetting
+from .errors import InvalidEvalFile, InvalidQuestion
+from .evaluation_answers import (
+    AskedCase,
+    ReadingMetrics,
+    grouped,
+    read_cases,
+    table,
+)
+from .evaluation_qa import checked_limit, load_qa
 from .index import load_index
 from .search import Searcher
-from .text import match_key
-from .types import Answer, Hit
 
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
@@ -59,36 +63,6 @@ class RankMetrics:
 
 
 @dataclass(frozen=True)
-class AnswerMetrics:
-    """Answers to SQuAD questions asked of the whole index (the full retrieval setting)."""
-
-    questions: int
-    containment: float  # share whose answer text contains a gold answer (abstentions count 0)
-    abstained: float  # share of abstentions
-    median_chars: float  # of the answers given
-
-    @classmethod
-    def of(cls, results: list[tuple[bool, bool, int]]) -> AnswerMetrics:
-        """Aggregate (contains gold, abstained, answer length) per question."""
-        n = max(1, len(results))
-        lengths = [length for _, abstained, length in results if not abstained]
-        return cls(
-            len(results),
-            sum(ok for ok, _, _ in results) / n,
-            sum(abstained for _, abstained, _ in results) / n,
-            float(statistics.median(lengths)) if lengths else 0.0,
-        )
-
-    def summary(self) -> str:
-        """One line for `qa eval --squad --answers N`."""
-        return (
-            f"answers to {self.questions} sampled questions: contain a gold answer "
-            f"{self.containment:.3f}, abstained {self.abstained:.3f}, "
-            f"median {self.median_chars:.0f} characters"
-        )
-
-
-@dataclass(frozen=True)
 class SquadReport:
     """Document retrieval on SQuAD-format data: each paragraph is one document."""
 
@@ -104,7 +78,9 @@ class SquadReport:
     build_seconds: float  # bringing the index up to date (0 chunks embedded when reused)
     chunks_embedded: int
     lexical_weight: float
-    answers: AnswerMetrics | None = None  # with `qa eval --squad FILE --answers N`
+    # With `qa eval --squad FILE --answers N`: per "split/language", at min_reader_margin.
+    answers: dict[str, ReadingMetrics] | None = None
+    min_reader_margin: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -120,91 +96,13 @@ class SquadReport:
             f"MRR@10 {self.mrr_at_10:.3f}\n"
             f"search {self.search_seconds:.1f} s ({per_question:.1f} ms/question); "
             f"index {self.build_seconds:.1f} s ({self.chunks_embedded} chunks embedded)"
-            + (f"\n{self.answers.summary()}" if self.answers else "")
-        )
-
-
-@dataclass(frozen=True)
-class QACaseResult:
-    """How one QA case went."""
-
-    id: str
-    lang: str
-    answerable: bool
-    abstained: bool
-    contained: bool  # the answer text contains one of the accepted answers
-    evidence_cited: bool  # a citation overlaps the evidence span
-    evidence_retrieved: bool  # one of the top passages overlaps the evidence span
-    chars: int  # length of the answer text
-
-
-@dataclass(frozen=True)
-class QAMetrics:
-    """Answer metrics over a set of cases; rates are None when nothing was there to count."""
-
-    cases: int
-    answerable: int
-    unanswerable: int
-    answer_containment: float | None  # share of answerable cases whose answer contains one
-    citation_evidence_rate: float | None  # share of answerable cases citing the evidence
-    evidence_at_3: float | None  # share of answerable cases with the evidence in the top 3
-    correct_abstentions: int  # abstentions on unanswerable cases
-    false_abstentions: int  # abstentions on answerable cases
-    abstention_accuracy: float | None  # share of all cases where abstaining (or not) was right
-    median_chars: float | None  # of the answers given to answerable cases
-
-    @classmethod
-    def of(cls, results: list[QACaseResult]) -> QAMetrics:
-        """Aggregate case results."""
-        answerable = [r for r in results if r.answerable]
-        unanswerable = [r for r in results if not r.answerable]
-        lengths = [r.chars for r in answerable if not r.abstained]
-        return cls(
-            len(results),
-            len(answerable),
-            len(unanswerable),
-            _share(r.contained for r in answerable),
-            _share(r.evidence_cited for r in answerable),
-            _share(r.evidence_retrieved for r in answerable),
-            sum(r.abstained for r in unanswerable),
-            sum(r.abstained for r in answerable),
-            _share(r.abstained != r.answerable for r in results),
-            float(statistics.median(lengths)) if lengths else None,
-        )
-
-
-@dataclass(frozen=True)
-class QAReport:
-    """Answer quality on a QA JSONL file, overall and per language."""
-
-    dataset: str
-    overall: QAMetrics
-    by_language: dict[str, QAMetrics]
-    results: list[QACaseResult]
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return asdict(self)
-
-    def summary(self) -> str:
-        """What `qa eval --qa` prints: a table of metrics and the cases that went wrong."""
-        lines = [
-            f"answers on {self.dataset}: {self.overall.cases} cases in {self.seconds:.1f} s",
-            f"{'':6}{'cases':>6}{'contains':>10}{'cites ev.':>11}{'ev.@3':>7}"
-            f"{'right abst.':>13}{'false abst.':>13}{'abst. acc.':>12}{'median chars':>14}",
-        ]
-        for name, m in [("all", self.overall), *sorted(self.by_language.items())]:
-            lines.append(
-                f"{name:6}{m.cases:>6}{_rate(m.answer_containment):>10}"
-                f"{_rate(m.citation_evidence_rate):>11}{_rate(m.evidence_at_3):>7}"
-                f"{f'{m.correct_abstentions}/{m.unanswerable}':>13}"
-                f"{f'{m.false_abstentions}/{m.answerable}':>13}{_rate(m.abstention_accuracy):>12}"
-                f"{'-' if m.median_chars is None else f'{m.median_chars:.1f}':>14}"
+            + (
+                f"\nanswers at min_reader_margin {self.min_reader_margin:+.1f}:\n"
+                + table(self.answers)
+                if self.answers
+                else ""
             )
-        misses = [f"{r.id} ({', '.join(_problems(r))})" for r in self.results if _problems(r)]
-        lines.append("problems: " + ("; ".join(misses) if misses else "none"))
-        return "\n".join(lines)
+        )
 
 
 def evaluate_squad(
@@ -212,17 +110,20 @@ def evaluate_squad(
     *,
     limit: int | None = None,
     answers: int = 0,
+    english: Path | None = None,
     workdir: Path,
     settings: Settings | None = None,
     progress: bool = False,
 ) -> SquadReport:
     """Index the first `limit` paragraphs of a SQuAD file (all by default) and rank their questions;
-    with `answers`, also answer a fixed random sample of that many questions from the whole index.
+    with `answers`, also answer a fixed random sample of that many questions of each split
+    (`split_of`) from the whole index, and every English question of `english` (JSONL of
+    `id`, `question_en`, `answers`, the id a question of the file).
 
     Each paragraph becomes `workdir/docs/p0000.txt`...; the index in `workdir/index` is built
     incrementally, so a second run reuses every vector.
     """
-    paragraphs = load_squad(path)[: _checked(limit)]
+    paragraphs = load_squad(path)[: checked_limit(limit)]
     s = (settings or Settings.load()).replace(
         docs_dir=workdir / "docs", index_dir=workdir / "index"
     )
@@ -231,16 +132,14 @@ def evaluate_squad(
     started = perf_counter()
     stats = api.build_index(settings=s, progress=progress)
     build_seconds = perf_counter() - started
-    questions = [
-        (q, _paragraph_id(n), gold)
-        for n, p in enumerate(paragraphs)
-        for q, gold in zip(p.questions, p.answers, strict=True)
-    ]
+    asked = asked_cases(paragraphs)
     started = perf_counter()
-    ranks = [_rank(q, doc, s) for q, doc, _ in _progress(questions, progress)]
+    ranks = [_rank(c.question, c.doc_id, s) for c in _progress(asked, progress)]
     search_seconds = perf_counter() - started
-    sample = random.Random(SAMPLE_SEED).sample(questions, min(answers, len(questions)))
-    answered = [_answer(q, gold, s) for q, _, gold in _progress(sample, progress)]
+    sample = sample_cases(asked, answers)
+    if english and answers:
+        sample += english_cases(english, paragraphs)
+    cases = list(read_cases(sample, s, progress)) if sample else []
     return SquadReport(
         dataset=path.name,
         questions=len(ranks),
@@ -251,17 +150,59 @@ def evaluate_squad(
         build_seconds=build_seconds,
         chunks_embedded=stats.chunks_embedded,
         lexical_weight=s.lexical_weight,
-        answers=AnswerMetrics.of(answered) if answered else None,
+        answers=grouped(cases, s.min_reader_margin) if cases else None,
+        min_reader_margin=s.min_reader_margin,
     )
+
+
+def asked_cases(paragraphs: list[SquadParagraph]) -> list[AskedCase]:
+    """Every question of the paragraphs (paragraph n being the document `p{n:04d}.txt`)."""
+    return [
+        AskedCase(q, "ja", split_of(p.title), _paragraph_id(n), p.context, gold)
+        for n, p in enumerate(paragraphs)
+        for q, gold in zip(p.questions, p.answers, strict=True)
+    ]
+
+
+def sample_cases(cases: list[AskedCase], per_split: int) -> list[AskedCase]:
+    """A fixed random sample of answerable questions from each split, the same on every run."""
+    rng = random.Random(SAMPLE_SEED)
+    chosen = []
+    for split in ("tuning", "heldout"):
+        pool = [c for c in cases if c.split == split and c.answers]
+        chosen += rng.sample(pool, min(per_split, len(pool)))
+    return chosen
+
+
+def english_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[AskedCase]:
+    """The English questions of a JSONL file, each over its original question's paragraph."""
+    where = {qid: n for n, p in enumerate(paragraphs) for qid in p.ids}
+    rows = load_qa(path, question="question_en")
+    missing = [r["id"] for r in rows if r.get("id") not in where]
+    if missing:
+        raise InvalidEvalFile(f"{path}: ids not among the evaluated paragraphs: {missing[:3]}")
+    return [
+        AskedCase(
+            r["question_en"],
+            "en",
+            split_of(paragraphs[where[r["id"]]].title),
+            _paragraph_id(where[r["id"]]),
+            paragraphs[where[r["id"]]].context,
+            [str(a) for a in r["answers"]],
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
 class SquadParagraph:
     """One paragraph of a SQuAD-format file: its text, questions and their accepted answers."""
 
+    title: str  # of the article (what `split_of` splits by)
     context: str  # without JSQuAD's leading "title [SEP] "
     questions: list[str]
     answers: list[list[str]]  # per question (empty lists when the file has none)
+    ids: list[str]  # per question
 
 
 @dataclass(frozen=True)
@@ -290,9 +231,11 @@ def load_squad(path: Path) -> list[SquadParagraph]:
     try:
         return [
             SquadParagraph(
+                str(article.get("title", "")),
                 _strip_title(p["context"]),
                 [q["question"] for q in p["qas"]],
                 [[a["text"] for a in q.get("answers", [])] for q in p["qas"]],
+                [str(q.get("id", "")) for q in p["qas"]],
             )
             for article in data["data"]
             for p in article["paragraphs"]
@@ -316,114 +259,12 @@ def write_paragraphs(folder: Path, contexts: list[str]) -> None:
             target.write_bytes(data)
 
 
-def evaluate_qa(
-    path: Path, *, limit: int | None = None, settings: Settings | None = None
-) -> QAReport:
-    """Answer every case of a QA JSONL file (see DESIGN.md) and score the answers."""
-    s = settings or Settings.load()
-    cases = load_qa(path)[: _checked(limit)]
-    started = perf_counter()
-    answers = [(case, api.answer(case["question"], settings=s)) for case in cases]
-    hits = [api.search(case["question"], k=_EVIDENCE_DEPTH, settings=s) for case in cases]
-    texts = {d: e.document.text for d, e in load_index(s.index_dir).documents.items()}
-    results = [_judge(case, a, top, texts) for (case, a), top in zip(answers, hits, strict=True)]
-    seconds = perf_counter() - started
-    languages = sorted({r.lang for r in results})
-    return QAReport(
-        path.name,
-        QAMetrics.of(results),
-        {lang: QAMetrics.of([r for r in results if r.lang == lang]) for lang in languages},
-        results,
-        seconds,
-    )
-
-
-def load_qa(path: Path) -> list[dict[str, Any]]:
-    """The cases of a QA JSONL file; each needs `question` and `answers`."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        cases = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvalFile(f"cannot read {path}: {exc}") from None
-    for n, case in enumerate(cases, start=1):
-        if (
-            not isinstance(case, dict)
-            or not isinstance(case.get("question"), str)
-            or not (isinstance(case.get("answers"), list))
-        ):
-            raise InvalidEvalFile(f"{path} case {n} lacks a `question` or `answers` list")
-    return cases
-
-
-def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    """Whether two spans overlap by at least half of the shorter one.
-
-    Example: (0, 10), (5, 30) -> True (5 of the shorter span's 10 characters)
-    """
-    overlap = min(a[1], b[1]) - max(a[0], b[0])
-    return overlap > 0 and overlap >= 0.5 * min(a[1] - a[0], b[1] - b[0])
-
-
-def contains_answer(text: str, answers: list[str]) -> bool:
-    """Whether any accepted answer occurs in the text, after NFKC, lowercasing and no spaces.
-
-    Example: "Windows Vista と XP", ["windows vista"] -> True
-    """
-    haystack = _squash(text)
-    return any(_squash(a) and _squash(a) in haystack for a in answers)
-
-
-def char_f1(predicted: str, gold: str) -> float:
-    """F1 over the characters two answers share (JaQuAD's metric), after the same squashing.
-
-    Example: "1928年に", "1928年" -> 0.909
-    """
-    p, g = _squash(predicted), _squash(gold)
-    common = sum((Counter(p) & Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
 def split_of(title: str) -> str:
     """The fixed half an article belongs to: "tuning" (choices are made here) or "heldout".
 
     By article, not question, so that no held-out paragraph was ever seen while tuning.
     """
     return "heldout" if int(hashlib.sha256(title.encode("utf-8")).hexdigest(), 16) % 2 else "tuning"
-
-
-def _judge(case: dict[str, Any], a: Answer, top: list[Hit], texts: dict[str, str]) -> QACaseResult:
-    answers = [str(x) for x in case["answers"]]
-    spans = _evidence_spans(str(case.get("evidence", "")), texts)
-    return QACaseResult(
-        id=str(case.get("id", case["question"])),
-        lang=str(case.get("lang", "?")),
-        answerable=bool(answers),
-        abstained=a.abstained,
-        contained=not a.abstained and contains_answer(a.text, answers),
-        evidence_cited=any(_in_spans(c.doc_id, (c.start, c.end), spans) for c in a.citations),
-        evidence_retrieved=any(_in_spans(h.doc_id, (h.start, h.end), spans) for h in top),
-        chars=len(a.text),
-    )
-
-
-def _evidence_spans(evidence: str, texts: dict[str, str]) -> list[tuple[str, int, int]]:
-    """Every occurrence of the evidence text in the indexed documents."""
-    if not evidence:
-        return []
-    found = []
-    for doc_id, text in texts.items():
-        start = text.find(evidence)
-        while start >= 0:
-            found.append((doc_id, start, start + len(evidence)))
-            start = text.find(evidence, start + 1)
-    return found
-
-
-def _in_spans(doc_id: str, span: tuple[int, int], spans: list[tuple[str, int, int]]) -> bool:
-    return any(d == doc_id and overlaps(span, (a, b)) for d, a, b in spans)
 
 
 def document_rank(doc_ids: Iterable[str], gold: str) -> int:
@@ -443,20 +284,6 @@ def _rank(question: str, gold: str, s: Settings) -> int:
     return document_rank((h.doc_id for h in hits), gold)
 
 
-def _answer(question: str, gold: list[str], s: Settings) -> tuple[bool, bool, int]:
-    try:
-        a = api.answer(question, settings=s)
-    except InvalidQuestion:
-        return False, True, 0
-    return not a.abstained and contains_answer(a.text, gold), a.abstained, len(a.text)
-
-
-def _checked(limit: int | None) -> int | None:
-    if limit is not None and limit < 1:
-        raise InvalidSetting(f"the limit must be a positive number, got {limit}")
-    return limit
-
-
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -472,28 +299,6 @@ def _strip_title(context: str) -> str:
 
 def _paragraph_id(n: int) -> str:
     return f"p{n:04d}.txt"
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", match_key(text))
-
-
-def _share(flags: Iterable[bool]) -> float | None:
-    values = list(flags)
-    return sum(values) / len(values) if values else None
-
-
-def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _problems(r: QACaseResult) -> list[str]:
-    if not r.answerable:
-        return [] if r.abstained else ["answered an unanswerable question"]
-    if r.abstained:
-        return ["false abstention"]
-    checks = [(r.contained, "answer missing"), (r.evidence_cited, "evidence not cited")]
-    return [message for ok, message in checks if not ok]
 
 
 def _progress(items: list[Any], enabled: bool) -> Iterable[Any]:

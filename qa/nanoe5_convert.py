@@ -422,9 +422,8 @@ def build_tiny_model(folder: Path, q4_path: Path | None = None) -> Path:
         torch.manual_seed(_TINY_SEED)
         model = XLMRobertaModel(XLMRobertaConfig(**config), add_pooling_layer=False)
         # At the default scale (0.02) the type and position vectors every token shares outweigh
-        # the word vectors, and any two texts come out about 0.95 alike: dense similarity would
-        # vouch for every passage. Word vectors of unit scale keep unrelated texts apart
-        # (about 0.3), so answers rest on their key terms, as tests of mechanics expect.
+        # the word vectors, and any two texts come out about 0.95 alike: every vector would be
+        # nearly the same. Word vectors of unit scale keep unrelated texts apart (about 0.3).
         torch.nn.init.normal_(model.embeddings.word_embeddings.weight, std=1.0)
     # float16 on disk like the converted folder; it loads as float32 the same way.
     state_dict = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items()}

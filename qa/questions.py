@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .errors import InvalidQuestion
 from .text import clean, match_key, terms
@@ -12,12 +12,6 @@ Turn = str | Mapping[str, str]
 
 _HIRAGANA = re.compile("[\u3040-\u309f]")
 _QUESTION_WORDS = re.compile("[何誰]")
-_WHO = re.compile(r"誰|どなた|\bwho(m|se)?\b", re.IGNORECASE)
-_WHAT_CALLED = re.compile(r"(何|なん|なに)(と|て)(いう|言う|いい|言い|呼|称|訳)|どう(訳|呼)")
-# A question word marked as a source or limit ("誰から", "いつまで", "何より"); its answer is a
-# noun phrase with the same particle. Other particles (で, に, が…) mark too much to help.
-_SLOT = re.compile(r"(?:誰|何|どこ|いつ|どれ)(から|まで|より)(の)?")
-_NOUN_END = "A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3005\u30a0-\u30ff\u4e00-\u9fff"
 _STOPWORDS = frozenset(
     (
         "a an the of to in on at for by with from and or is are was were be been do does "
@@ -31,15 +25,6 @@ _REFERRING = re.compile(
     r"their|he|she|his|her|those|these|there)\b",
     re.IGNORECASE,
 )
-
-
-# Question words that documents tend to express another way: a title is given in quotes or
-# with 題 (「…」と題された講演). In JSQuAD valid, 4 of the 12 passages that answer a タイトル or
-# 題名 question lack the word, and all 4 hold a 「…」 or 『…』 quote.
-_EXPRESSED_AS = {  # the word's terms -> how passages say it
-    frozenset(terms(word)): re.compile(r"[「『][^」』]+[」』]|と題|題名|表題|タイトル")
-    for word in ("タイトル", "題名")
-}
 
 
 def check_question(question: object, max_chars: int) -> str:
@@ -89,46 +74,3 @@ def _user_text(turn: Turn) -> str:
     if isinstance(turn, str):
         return turn
     return str(turn.get("content", "")) if turn.get("role", "user") == "user" else ""
-
-
-def asks_who(question: str) -> bool:
-    """Whether the question asks for a person.
-
-    Example: "講演したのは誰ですか？" -> True
-    """
-    return bool(_WHO.search(question))
-
-
-def asks_name(question: str) -> bool:
-    """Whether the question asks what something is called.
-
-    Example: "ほとんど雨が降らない梅雨を何と呼ぶか" -> True
-    """
-    return bool(_WHAT_CALLED.search(question))
-
-
-def answer_slot(question: str) -> re.Pattern[str] | None:
-    """What a phrase answering the question word looks like, when its particle says: a noun
-    and that particle, followed by の only if the question's is (どこからの撤退).
-
-    Example: "誰から聞かれますか" -> a pattern that finds "開発者からは", not "Councilからの"
-    """
-    asked = _SLOT.search(question)
-    if asked is None:
-        return None
-    particle, adnominal = asked.groups()
-    return re.compile(f"[{_NOUN_END}]{particle}" + ("の" if adnominal else "(?!の)"))
-
-
-def implied_terms(passage: str, wanted: Collection[str]) -> set[str]:
-    """The wanted terms of question words that the passage expresses in other words.
-
-    Example: ("「On the Wire」と題された講演", {"タイ", "イト", "トル", "講演"})
-             -> {"タイ", "イト", "トル"}
-    """
-    wanted = set(wanted)
-    asked = [(word, form) for word, form in _EXPRESSED_AS.items() if word & wanted]
-    if not asked:
-        return set()  # the usual case: no such word asked, no need to look at the passage
-    key = match_key(passage)
-    return {t for word, form in asked if form.search(key) for t in word & wanted}

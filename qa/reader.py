@@ -1,9 +1,8 @@
 """The extractive reader: the best answer span of each passage and its no-answer score.
 
 An XLM-R question-answering head fine-tuned from the bundled multilingual-e5-small encoder
-(benchmarks/train_reader.py, JaQuAD train). The shipped weights hold every parameter but the
-word-embedding matrix, which is shared with the loaded embedder: int8 rows with a float16
-scale each (about 22 MB in the repository instead of 86 MB in float32).
+(benchmarks/train_reader.py, JaQuAD train). The shipped weights hold the upper encoder layers
+and the span head as int8 rows with a float16 scale each; the rest is the loaded embedder's.
 """
 
 from __future__ import annotations
@@ -15,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import ModelUnavailable
+
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedTokenizerBase, XLMRobertaForQuestionAnswering
 
-WEIGHTS = Path(__file__).resolve().parent / "weights" / "reader.safetensors"
 WORD_EMBEDDINGS = "roberta.embeddings.word_embeddings.weight"
 _SCALE = ".scale"
 
@@ -156,23 +156,42 @@ def dequantize(stored: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def build_reader(
-    transformer: Any, tokenizer: PreTrainedTokenizerBase, weights: Path = WEIGHTS
-) -> Reader:
-    """A reader over `transformer`'s word embeddings (shared, not copied) and shipped weights."""
+def build_reader(transformer: Any, tokenizer: PreTrainedTokenizerBase, weights: Path) -> Reader:
+    """A reader made of `weights` over the modules of `transformer` that they leave out.
+
+    The shipped weights hold the upper encoder layers and the span head; the embeddings and
+    lower layers the reader was trained with frozen are the embedder's own modules, shared
+    rather than copied, so the encoder exists once in memory.
+    """
     import copy
 
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
     from transformers import XLMRobertaForQuestionAnswering
 
-    # Built with a vocabulary of just the padding row, then handed the embedder's embedding
-    # module itself: the 96 M-parameter matrix exists once in memory, not twice.
+    try:
+        state = dequantize(load_file(weights))
+    except (OSError, SafetensorError) as e:
+        raise ModelUnavailable(f"cannot read the reader weights {weights}: {e}") from e
+    if "qa_outputs.weight" not in state:
+        raise ModelUnavailable(f"{weights} holds no span head (qa_outputs): not reader weights")
+    # Built with a vocabulary of just the padding row; the real matrix is the embedder's.
     config = copy.deepcopy(transformer.config)
     config.vocab_size = config.pad_token_id + 1
     model = XLMRobertaForQuestionAnswering(config)
-    model.roberta.embeddings.word_embeddings = transformer.embeddings.word_embeddings
-    state = dequantize(load_file(weights))
+    own = model.roberta
+    if any(name.startswith("roberta.embeddings.") for name in state):
+        own.embeddings.word_embeddings = transformer.embeddings.word_embeddings
+    else:
+        own.embeddings = transformer.embeddings
+    for i, layer in enumerate(transformer.encoder.layer):
+        if not any(name.startswith(f"roberta.encoder.layer.{i}.") for name in state):
+            own.encoder.layer[i] = layer
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or set(missing) != {WORD_EMBEDDINGS}:
-        raise ValueError(f"reader weights do not fit the model: {missing or unexpected}")
+    shared = {n for n, _ in model.named_parameters(remove_duplicate=False)} - state.keys()
+    if unexpected or not set(missing) <= shared | {WORD_EMBEDDINGS}:
+        raise ModelUnavailable(
+            f"the reader weights {weights} do not fit the embedding model: "
+            f"{sorted(unexpected or set(missing) - shared)[:3]}"
+        )
     return Reader(model, tokenizer)

@@ -60,6 +60,8 @@ class Citation:
     score: float
     passage: Hit  # the retrieved chunk the quote was taken from, for context
     page: int | None = None  # 1-based, for documents with pages (PDF)
+    # The short answer inside the quote, as document offsets: start <= a < b <= end.
+    highlight: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,12 @@ class Answer:
     searched_query: str = ""
     reason: str = ""
     generator: str = ""  # the model that picked the quoted span (generative mode), else ""
+    short: str = ""  # the exact answer span (citations[0]'s highlight); "" when abstaining
+    # The reader's best span score minus its "no answer" score (None when nothing was read):
+    # the answer is given when this reaches Settings.min_reader_margin.
+    confidence: float | None = None
+    # When abstaining: the passages that were read and found not to answer, best first.
+    related: list[Hit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (citations without their passage)."""

@@ -31,6 +31,9 @@ DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in da
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
 TINY_LEXICAL_WEIGHT = 1.0  # the tiny model's fixtures rank by BM25 alone (see tiny_settings)
+# The tiny reader's span head is random: its margins say nothing, so its fixtures always answer
+# (the lowest margin settings allow) and abstention is tested on the real reader.
+TINY_READER_MARGIN = -50.0
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +88,25 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_reader_weights(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A span head for the tiny model (fixed random weights); every layer is the embedder's."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    hidden = json.loads((tiny_model_dir / "config.json").read_text())["hidden_size"]
+    generator = torch.Generator().manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-reader") / "reader.safetensors"
+    head = {
+        "qa_outputs.weight": torch.randn(2, hidden, generator=generator) * 0.02,
+        "qa_outputs.bias": torch.zeros(2),
+    }
+    save_file(head, path)
+    return path
+
+
+@pytest.fixture(scope="session")
 def tiny_embedder(tiny_model_dir: Path, model_cache: Path) -> Embedder:
     """The tiny model, loaded as `Settings(embed_model=str(tiny_model_dir))` loads it."""
     return load_embedder(str(tiny_model_dir), model_cache)
@@ -92,25 +114,44 @@ def tiny_embedder(tiny_model_dir: Path, model_cache: Path) -> Embedder:
 
 @pytest.fixture
 def tiny_settings(
-    settings: Settings, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    tiny_model_dir: Path,
+    tiny_reader_weights: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
-    """`settings` with the tiny model, ranking by terms alone; the CLI and subprocesses too.
+    """`settings` with the tiny model and reader, ranking by terms alone; the CLI and
+    subprocesses too.
 
     The tiny model's similarities are noise: with them in the ranking, a passage holding the
     question's terms could lose its place to any other. Dense search still runs, at weight 0.
     """
-    monkeypatch.setenv("QA_EMBED_MODEL", str(tiny_model_dir))
-    monkeypatch.setenv("QA_LEXICAL_WEIGHT", str(TINY_LEXICAL_WEIGHT))
-    return settings.replace(embed_model=str(tiny_model_dir), lexical_weight=TINY_LEXICAL_WEIGHT)
+    tiny = {
+        "embed_model": str(tiny_model_dir),
+        "lexical_weight": TINY_LEXICAL_WEIGHT,
+        "reader_weights": tiny_reader_weights,
+        "min_reader_margin": TINY_READER_MARGIN,
+    }
+    for name, value in tiny.items():
+        monkeypatch.setenv(f"QA_{name.upper()}", str(value))
+    return settings.replace(**tiny)
 
 
 @pytest.fixture(scope="session")
 def tiny_seed_settings(
-    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, tiny_embedder: Embedder
+    tmp_path_factory: pytest.TempPathFactory,
+    model_cache: Path,
+    tiny_embedder: Embedder,
+    tiny_reader_weights: Path,
 ) -> Settings:
     """Settings of a seed index built once per session with the tiny model; do not modify it."""
-    root = tmp_path_factory.mktemp("tiny-seed-index")
-    return _seed_index(root, model_cache, tiny_embedder, lexical_weight=TINY_LEXICAL_WEIGHT)
+    return _seed_index(
+        tmp_path_factory.mktemp("tiny-seed-index"),
+        model_cache,
+        tiny_embedder,
+        lexical_weight=TINY_LEXICAL_WEIGHT,
+        reader_weights=tiny_reader_weights,
+        min_reader_margin=TINY_READER_MARGIN,
+    )
 
 
 def _seed_index(root: Path, model_cache: Path, embedder: Embedder, **overrides: object) -> Settings:

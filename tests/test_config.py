@@ -86,17 +86,9 @@ def test_cli_flag_beats_environment_beats_default(monkeypatch, tmp_path, capsys)
         ("QA_MIN_TERM_COVERAGE", "abc", "QA_MIN_TERM_COVERAGE must be a number, got 'abc'"),
         ("QA_MIN_TERM_COVERAGE", "1.5", "QA_MIN_TERM_COVERAGE must be between 0 and 1, got 1.5"),
         ("QA_LEXICAL_WEIGHT", "-0.1", "QA_LEXICAL_WEIGHT must be between 0 and 1, got -0.1"),
-        (
-            "QA_MIN_DENSE_SAME_LANGUAGE",
-            "1.2",
-            "QA_MIN_DENSE_SAME_LANGUAGE must be between -1 and 1.01, got 1.2",
-        ),
-        (
-            "QA_MIN_DENSE_CROSS_LINGUAL",
-            "-1.5",
-            "QA_MIN_DENSE_CROSS_LINGUAL must be between -1 and 1.01",
-        ),
-        ("QA_MIN_DENSE_CROSS_LINGUAL", "nan", "QA_MIN_DENSE_CROSS_LINGUAL must be a finite number"),
+        ("QA_MIN_READER_MARGIN", "60", "QA_MIN_READER_MARGIN must be between -50 and 50, got 60"),
+        ("QA_MIN_READER_MARGIN", "nan", "QA_MIN_READER_MARGIN must be a finite number"),
+        ("QA_READER_PASSAGES", "0", "QA_READER_PASSAGES must be at least 1, got 0"),
         ("QA_BUILD_LOCK_TIMEOUT", "0", "QA_BUILD_LOCK_TIMEOUT must be greater than 0, got 0"),
         ("QA_CHUNK_SIZE", "49", "QA_CHUNK_SIZE must be at least 50, got 49"),
         (
@@ -124,7 +116,7 @@ def test_given_values_are_checked_and_named_by_field(tmp_path) -> None:
     with pytest.raises(InvalidSetting, match=r"^unknown setting 'top_kk'$"):
         Settings(top_kk=3)
     assert Settings(chunk_size=50, chunk_overlap=24).chunking_fingerprint()["chunk_size"] == 50
-    assert Settings().replace(min_dense_same_language=1.01).min_dense_same_language == 1.01
+    assert Settings().replace(min_reader_margin=-50).min_reader_margin == -50
 
 
 def test_replace_ignores_none_and_keeps_settings_frozen_and_hashable() -> None:

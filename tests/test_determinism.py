@@ -2,9 +2,9 @@
 under any hash seed, whatever was asked before (issue 14, item 6).
 
 Three fresh subprocesses with different PYTHONHASHSEEDs ask one fixed list of questions in
-different orders, twice over (the second time every sentence vector comes from the memo), and
-the test process asks them once more after whatever other tests asked; every Answer must be
-equal, field for field, scores included. Most of its time goes to the three model loads.
+different orders, twice over, and the test process asks them once more after whatever other
+tests asked; every Answer must be equal, field for field, scores included. Most of its time
+goes to the three model loads.
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from qa import answer
-from qa.answering import _coverage, _key_terms
-from qa.lexical import BM25
-from qa.text import terms
 
 from .conftest import DATA, ROOT, dev_cases
 
@@ -79,7 +74,7 @@ def test_answers_are_the_same_in_every_process_and_order(seed_settings, tmp_path
     runs: dict[str, list[list]] = {}
     try:
         for seed, order in _orders().items():
-            # Twice over: in the given order, then backwards with every sentence vector memoised.
+            # Twice over: in the given order, then backwards.
             plan = [[i, *QUESTIONS[i]] for i in order + order[::-1]]
             asked = tmp_path / f"asked-{seed}.json"
             asked.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
@@ -90,7 +85,7 @@ def test_answers_are_the_same_in_every_process_and_order(seed_settings, tmp_path
                     env={**env, "PYTHONHASHSEED": str(seed)},
                     stderr=err,
                 )
-        # Meanwhile this process, whose memo holds what earlier tests and questions left there.
+        # Meanwhile this process, after whatever earlier tests asked.
         here = [
             [i, _as_json(answer(q, history=h, settings=seed_settings))]
             for i, (q, h) in enumerate(QUESTIONS)
@@ -112,33 +107,3 @@ def test_answers_are_the_same_in_every_process_and_order(seed_settings, tmp_path
             expected = reference[i]
             differing = {k: (got[k], expected[k]) for k in expected if got[k] != expected[k]}
             assert not differing, (run, "vs PYTHONHASHSEED=1", QUESTIONS[i], differing)
-
-
-def test_key_term_shares_do_not_depend_on_order() -> None:
-    """Coverage sums weights exactly: any order of the terms gives the same share, and a
-    follow-up passage holding just the question's own terms holds exactly half of them."""
-    lexical = BM25(["講演の記録", "Xenの仮想化ドライバ", "ライセンスはGPL", "別の文書"])
-    searched = "Xenの仮想化ドライバのライセンスは？ 講演したのは誰ですか？"
-    wanted = _key_terms("講演したのは誰ですか？", searched, lexical)
-    # In the order the query says them, not in a set's (hash) order.
-    assert list(wanted) == [t for t in dict.fromkeys(terms(searched)) if t in wanted]
-    rng, shares = random.Random(6), set()
-    for _ in range(100):
-        order = rng.sample(list(wanted), len(wanted))
-        weights = {t: wanted[t] for t in order}
-        shares.add((_coverage("講演した", weights), _coverage("Xenの仮想化の講演", weights)))
-    assert len(shares) == 1
-    assert shares.pop()[0] == 0.5
-
-
-def test_a_sentence_vector_does_not_depend_on_its_batch(embedder) -> None:
-    """Asked for alone or with a longer sentence, a sentence gets the same vector to the bit:
-    padded in a batch, each of these came out different in its last bits."""
-    short = ["短い文です。", "決定性の確認。", "Determinism.", "講演は好評だった。"]
-    long = (
-        "これは決定性を確かめるための長い文で、いくつもの節を含み、"
-        "短い文よりずっと多くのトークンになる。"
-    )
-    together = embedder.encode_sentences([*short, long])[: len(short)]
-    alone = [embedder.encode_documents([t], batch_size=1, progress=False)[0] for t in short]
-    assert (together == np.stack(alone)).all()

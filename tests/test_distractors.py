@@ -15,7 +15,8 @@ import pytest
 from qa import search
 from qa.build import build_index
 from qa.config import Settings
-from qa.evaluation import load_squad, overlaps, write_paragraphs
+from qa.evaluation import load_squad, write_paragraphs
+from qa.evaluation_qa import overlaps
 
 from .conftest import DATA, SEED_ID, SEEDS, dev_cases
 

@@ -11,16 +11,9 @@ import pytest
 
 from qa import search
 from qa.cli import main
-from qa.evaluation import (
-    QACaseResult,
-    QAMetrics,
-    RankMetrics,
-    contains_answer,
-    evaluate_qa,
-    evaluate_squad,
-    load_squad,
-    overlaps,
-)
+from qa.evaluation import RankMetrics, evaluate_squad, load_squad
+from qa.evaluation_answers import contains_answer
+from qa.evaluation_qa import QACaseResult, QAMetrics, evaluate_qa, overlaps
 
 from .conftest import DATA
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from qa import answer, search
-from qa.evaluation import overlaps
+from qa.evaluation_qa import overlaps
 from qa.questions import search_query
 
 from .conftest import SEED_ID, SEEDS

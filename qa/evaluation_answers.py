@@ -1,0 +1,221 @@
+"""Answer quality on SQuAD-format data, per split and language: the reader given the gold
+paragraph, answers from full retrieval, and abstention on constructed negatives.
+
+Each question is read once with abstention off, keeping the reader's margin (`Answer.confidence`);
+abstaining is then `margin < threshold`, so one pass serves both choosing the threshold on the
+tuning half (`choose_margin`) and reporting any threshold on the held-out half.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from .answering import Retrieved, compose
+from .config import Settings
+from .embedding import load_embedder
+from .index import load_index
+from .japanese import trim_answer
+from .reader import build_reader
+from .search import Searcher
+from .text import match_key
+from .types import Answer
+
+_NEGATIVE_DEPTH = 30  # chunks searched to find the best ones outside the gold paragraph
+_ALWAYS = -50.0  # the lowest margin Settings allows: every question is answered
+
+
+@dataclass(frozen=True)
+class AskedCase:
+    """A question with its gold paragraph (a document of the index) and accepted answers."""
+
+    question: str
+    lang: str  # "ja", or "en" for English questions over the Japanese paragraphs
+    split: str  # "tuning" or "heldout" (`split_of` the article)
+    doc_id: str
+    context: str
+    answers: list[str]
+
+
+@dataclass(frozen=True)
+class ReadCase:
+    """How one question went, before any threshold is applied."""
+
+    split: str
+    lang: str
+    confidence: float  # the reader's margin over the whole index
+    contained: bool  # the answer text holds a gold answer
+    short_em: bool  # Answer.short is a gold answer
+    short_f1: float
+    chars: int  # of the answer text
+    reader_em: bool  # the reader given only the gold paragraph: exact match
+    reader_f1: float
+    negative: float | None  # margin with the gold paragraph left out (None: gold elsewhere)
+
+
+@dataclass(frozen=True)
+class ReadingMetrics:
+    """Answer metrics of some cases at one abstention threshold."""
+
+    questions: int
+    reader_em: float
+    reader_f1: float
+    contained: float  # share answered and containing a gold answer
+    short_em: float  # abstentions count 0
+    short_f1: float
+    abstained: float  # positives that abstained
+    negatives: int
+    negatives_answered: float
+    median_chars: float
+
+    @classmethod
+    def of(cls, cases: list[ReadCase], margin: float) -> ReadingMetrics:
+        """Aggregate cases, answering those whose margin reaches `margin`."""
+        n = max(1, len(cases))
+        answered = [c for c in cases if c.confidence >= margin]
+        negatives = [c.negative for c in cases if c.negative is not None]
+        return cls(
+            len(cases),
+            sum(c.reader_em for c in cases) / n,
+            sum(c.reader_f1 for c in cases) / n,
+            sum(c.contained for c in answered) / n,
+            sum(c.short_em for c in answered) / n,
+            sum(c.short_f1 for c in answered) / n,
+            1 - len(answered) / n,
+            len(negatives),
+            sum(m >= margin for m in negatives) / max(1, len(negatives)),
+            float(statistics.median(c.chars for c in answered)) if answered else 0.0,
+        )
+
+    def row(self, name: str) -> str:
+        """One line of `table`."""
+        return (
+            f"{name:12}{self.questions:>6}{self.reader_em:>8.3f}{self.reader_f1:>8.3f}"
+            f"{self.contained:>10.3f}{self.short_em:>8.3f}{self.short_f1:>8.3f}"
+            f"{self.abstained:>8.3f}{self.negatives:>6}{self.negatives_answered:>8.3f}"
+            f"{self.median_chars:>7.0f}"
+        )
+
+
+def table(groups: dict[str, ReadingMetrics]) -> str:
+    """The metrics of each group (e.g. "heldout/ja") as a table with a header."""
+    header = (
+        f"{'':12}{'n':>6}{'rd EM':>8}{'rd F1':>8}{'contains':>10}{'EM':>8}{'F1':>8}"
+        f"{'abst.':>8}{'neg.':>6}{'neg.ans':>8}{'chars':>7}"
+    )
+    legend = (
+        "rd: reader given the gold paragraph; contains/EM/F1: answers from the whole index "
+        "(short answer for EM/F1); abst.: answerable questions abstaining; neg.: questions "
+        "asked with their paragraph left out, neg.ans: share of them answered"
+    )
+    return "\n".join([header, *(m.row(name) for name, m in groups.items()), legend])
+
+
+def grouped(cases: list[ReadCase], margin: float) -> dict[str, ReadingMetrics]:
+    """Metrics per split and language ("heldout/en"), in a fixed order."""
+    keys = sorted({(c.split, c.lang) for c in cases}, key=lambda k: (k[0] != "tuning", k))
+    return {
+        f"{split}/{lang}": ReadingMetrics.of(
+            [c for c in cases if (c.split, c.lang) == (split, lang)], margin
+        )
+        for split, lang in keys
+    }
+
+
+def choose_margin(cases: Iterable[ReadCase]) -> float:
+    """The threshold with the best balanced accuracy of answering answerable questions and
+    abstaining on constructed negatives: 1/2 (answered positives) + 1/2 (abstained negatives).
+
+    Candidates are midpoints between observed margins, rounded to 0.1; ties go to the lower.
+    """
+    cases = list(cases)
+    positives = sorted(c.confidence for c in cases)
+    negatives = sorted(c.negative for c in cases if c.negative is not None)
+    if not positives or not negatives:
+        raise ValueError("choosing a margin needs answerable questions and negatives")
+    values = sorted(set(positives + negatives))
+    candidates = sorted({round((a + b) / 2, 1) for a, b in itertools.pairwise(values)})
+
+    def balanced(t: float) -> float:
+        answered = sum(m >= t for m in positives) / len(positives)
+        abstained = sum(m < t for m in negatives) / len(negatives)
+        return (answered + abstained) / 2
+
+    return max(candidates or [0.0], key=lambda t: (balanced(t), -t))
+
+
+def read_cases(
+    cases: list[AskedCase], settings: Settings, progress: bool = False
+) -> Iterator[ReadCase]:
+    """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
+    s = settings.replace(min_reader_margin=_ALWAYS)
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    searcher = Searcher(load_index(s.index_dir))
+    reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    documents = {d: e.document for d, e in searcher.index.documents.items()}
+    for case in _progress(cases, progress):
+        hits = searcher.search(
+            case.question, embedder.encode_query(case.question), _NEGATIVE_DEPTH, s.lexical_weight
+        )
+        a = compose(case.question, case.question, Retrieved(hits[: s.top_k], documents), reader, s)
+        others = [h for h in hits if h.doc_id != case.doc_id][: s.top_k]
+        negative = None
+        if not any(contains_answer(h.text, case.answers) for h in others):
+            n = compose(case.question, case.question, Retrieved(others, documents), reader, s)
+            negative = n.confidence
+        given = ""
+        for span in reader.read(case.question, [case.context]):
+            given = case.context[slice(*trim_answer(case.context, span.start, span.end))]
+        yield ReadCase(
+            case.split,
+            case.lang,
+            _margin(a),
+            contains_answer(a.text, case.answers),
+            a.short in case.answers,
+            max(char_f1(a.short, g) for g in case.answers),
+            len(a.text),
+            given in case.answers,
+            max(char_f1(given, g) for g in case.answers),
+            negative,
+        )
+
+
+def _margin(a: Answer) -> float:
+    return a.confidence if a.confidence is not None else float("-inf")
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    """Whether any accepted answer occurs in the text, after NFKC, lowercasing and no spaces.
+
+    Example: "Windows Vista と XP", ["windows vista"] -> True
+    """
+    haystack = _squash(text)
+    return any(_squash(a) and _squash(a) in haystack for a in answers)
+
+
+def char_f1(predicted: str, gold: str) -> float:
+    """F1 over the characters two answers share (JaQuAD's metric), after the same squashing.
+
+    Example: "1928年に", "1928年" -> 0.909
+    """
+    p, g = _squash(predicted), _squash(gold)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _squash(text: str) -> str:
+    return "".join(match_key(text).split())
+
+
+def _progress(items: list[AskedCase], enabled: bool) -> Iterable[AskedCase]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc="answers", unit="q")
