@@ -7,6 +7,13 @@ TORCH := torch==2.13.0
 # axe-core from npm checks the chat's accessibility (tests/test_browser_a11y.py); git ignores it.
 AXE_VERSION := 4.14.1
 AXE := tests/.axe/node_modules/axe-core/package.json
+# llama.cpp's OpenAI-compatible server for the generated-answer tests (tests/llm_server.py), built
+# from PyPI's sdist (about 4 minutes on 2 cores) once per machine: the wheel is kept outside the
+# clone, so a fresh clone (CI's) reuses it. A native build compiles AVX-512/AMX code paths that
+# crash on some of our CPUs on the first completion; these flags build portable AVX2 code.
+LLAMA_VERSION := 0.3.36
+LLAMA_FLAGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_WHEELS ?= $(HOME)/.cache/kotae/wheels/llama-cpp-python-avx2
 
 .PHONY: help run test lint fix clean
 
@@ -21,7 +28,12 @@ $(VENV)/.app: pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.app
-	$(PY) -m pip install --quiet -e '.[test,generate]'
+	$(PY) -m pip install --quiet -e '.[test]'
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="$(LLAMA_FLAGS)" $(PY) -m pip wheel --quiet --no-cache-dir --no-deps \
+		--wheel-dir $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(PY) -m pip install --quiet --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python \
+		'llama-cpp-python[server]==$(LLAMA_VERSION)'
 	touch $@
 
 run: $(VENV)/.app ## set up, build the index from seeds/, start the chat on http://127.0.0.1:7860

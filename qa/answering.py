@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import Settings
-from .generation import Generator, grounded_span
 from .japanese import has_cjk, trim_answer
-from .questions import content_terms
 from .reader import Reader, ReadSpan
 from .text import sentence_spans
 from .types import Answer, Citation, Document, Hit
@@ -135,30 +133,3 @@ def _quote_around(text: str, start: int, end: int, max_chars: int) -> tuple[int,
     while b > end and text[b - 1].isspace():
         b -= 1
     return a, b
-
-
-def refine(extractive: Answer, generator: Generator, max_chars: int) -> Answer:
-    """The generator's short answer if it is grounded in a cited quote, else the extractive one.
-
-    Only the cited quotes are shown to the model and searched for its output, so an injected
-    instruction elsewhere in the passages cannot become the answer.
-    """
-    if extractive.abstained:
-        return extractive
-    quotes = [c.quote for c in extractive.citations]
-    proposed = generator.extract(extractive.searched_query or extractive.question, quotes)
-    grounded = grounded_span(proposed, quotes, max_chars) if proposed else None
-    # A span that only repeats words of the question does not answer it.
-    if grounded is None or content_terms(proposed or "") <= content_terms(extractive.question):
-        return extractive
-    i, start, end = grounded
-    cited = extractive.citations[i]
-    short = cited.quote[start:end]
-    highlight = (cited.start + start, cited.start + end)
-    return dataclasses.replace(
-        extractive,
-        text=_text(extractive.question, short, cited.quote),
-        citations=[dataclasses.replace(cited, n=1, highlight=highlight)],
-        short=short,
-        generator=generator.name,
-    )

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import build as _build
-from .answering import Retrieved, compose, refine
+from . import llm
+from .answering import Retrieved, compose
 from .config import Settings
 from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
-from .generation import load_generator
 from .index import Index, IndexedDocument, current_generation, load_catalog, load_index
 from .questions import Turn, check_question, search_query
 from .reader import Reader, build_reader
 from .search import Searcher
 from .types import Answer, BuildStats, Hit
 
+log = logging.getLogger(__name__)
 _searchers: dict[Path, Searcher] = {}
 _searchers_lock = threading.Lock()
 _readers: dict[tuple[str, Path, Path], Reader] = {}
@@ -43,6 +46,13 @@ class IndexStatus:
         return f"{entry.chunks} of {total}" if total else str(entry.chunks)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A piece of the model's text as it streams, not yet checked (generated mode only)."""
+
+    text: str
+
+
 def answer(
     question: str,
     *,
@@ -53,6 +63,27 @@ def answer(
     settings: Settings | None = None,
 ) -> Answer:
     """Answer a question from the documents, quoting and citing them, or abstain."""
+    stream = answer_stream(
+        question, history=history, k=k, index_dir=index_dir, docs_dir=docs_dir, settings=settings
+    )
+    for item in stream:
+        if isinstance(item, Answer):
+            return item
+    raise AssertionError("answer_stream ended without an answer")  # never: it always yields one
+
+
+def answer_stream(
+    question: str,
+    *,
+    history: Sequence[Turn] | None = None,
+    k: int | None = None,
+    index_dir: Path | str | None = None,
+    docs_dir: Path | str | None = None,
+    settings: Settings | None = None,
+) -> Iterator[Draft | Answer]:
+    """`answer`, streamed: with an LLM configured (Settings.llm_url), the model's unchecked
+    text in Drafts as it comes; always, last, the Answer (generated sentences only where the
+    passages they cite support them; otherwise the extractive answer, with a notice)."""
     s = _settings(settings, k=k, index_dir=index_dir, docs_dir=docs_dir)
     cleaned = check_question(question, s.max_question_chars)
     searched = search_query(cleaned, history)
@@ -63,9 +94,53 @@ def answer(
     documents = {d: e.document for d, e in searcher.index.documents.items()}
     found = Retrieved(hits, documents)
     extractive = compose(cleaned, searched, found, _reader(s, embedder), s)
-    if not s.generator:
-        return extractive
-    return refine(extractive, load_generator(s.generator, s.cache_dir), s.generator_max_chars)
+    if not s.llm_url or not hits:
+        yield extractive
+        return
+    yield from _generated(cleaned, history or [], found, extractive, embedder, s)
+
+
+def _generated(
+    question: str,
+    history: Sequence[Turn],
+    found: Retrieved,
+    extractive: Answer,
+    embedder: Embedder,
+    s: Settings,
+) -> Iterator[Draft | Answer]:
+    """The model's answer streamed, then checked; the extractive answer when it fails."""
+    prompt = llm.build_prompt(question, history, found.hits, s)
+    text = ""
+    try:
+        for piece in llm.generate(prompt, s):
+            text += piece
+            yield Draft(piece)
+    except llm.LLMFailure as exc:
+        log.warning("generated answer unavailable: %s", exc)
+        yield _noted(extractive, prompt.cut, f"{exc}: the extractive answer is shown")
+        return
+    result = llm.grounded(
+        question,
+        text,
+        prompt,
+        found.documents,
+        lambda texts: embedder.encode_documents(texts, s.batch_size, False),
+        s,
+    )
+    if result.text:
+        yield _noted(llm.with_generated(extractive, result, s), prompt.cut, "")
+        return
+    why = (
+        "the model found no answer in the passages"
+        if result.declined
+        else "no generated sentence was supported by the passages it cited"
+    )
+    fallback = dataclasses.replace(extractive, unsupported=result.unsupported)
+    yield _noted(fallback, prompt.cut, f"{why}: the extractive answer is shown")
+
+
+def _noted(a: Answer, *notes: str) -> Answer:
+    return dataclasses.replace(a, notice="; ".join(n for n in notes if n))
 
 
 def search(

@@ -8,6 +8,7 @@ raises InvalidSetting naming the variable, the value and what is allowed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,9 @@ from typing import Annotated, Any
 import platformdirs
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     Field,
+    SecretStr,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -38,6 +41,19 @@ UserPath = Annotated[Path, AfterValidator(Path.expanduser)]  # "~/docs" works fr
 Positive = Annotated[int, Field(ge=1)]
 Share = Annotated[float, Field(ge=0, le=1)]  # a weight or a share
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_HTTP_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+
+
+def _http_url(value: object) -> object:
+    """An http(s) URL or "" (off); trailing slashes dropped."""
+    if isinstance(value, str):
+        value = value.strip().rstrip("/")
+        if value and not _HTTP_URL.fullmatch(value):
+            raise ValueError("an http:// or https:// URL (or empty, for off)")
+    return value
+
+
+HttpUrlText = Annotated[str, BeforeValidator(_http_url)]
 
 
 def _default_cache_dir() -> Path:
@@ -86,10 +102,22 @@ class Settings(BaseSettings):
     # newcomers are told the server is busy.
     concurrency_limit: Positive = 4
     queue_size: Positive = 64
-    # Optional generative mode: "" (off), "gemma3-270m" (bundled), or a transformers model
-    # name or path; its answer is shown only when found verbatim in a cited sentence.
-    generator: str = ""
-    generator_max_chars: Positive = 60
+    # Optional generated answers from an OpenAI-compatible server (qa/llm.py); off while
+    # llm_url is empty. Every generated sentence is checked against the passage it cites
+    # (qa/verify.py): llm_min_support is chosen on the tuning half of the labelled sentence
+    # set and reported on the held-out half (benchmarks/calibrate_verifier.py).
+    llm_url: HttpUrlText = ""
+    llm_model: str = ""  # "" asks the server for its models and takes the first
+    # Read from QA_LLM_API_KEY only: a SecretStr never shows its value in logs or repr.
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(60.0, gt=0, le=600)  # seconds for the whole generation
+    llm_connect_timeout: float = Field(5.0, gt=0, le=60)
+    llm_max_tokens: int = Field(400, ge=16, le=8192)
+    llm_passages: Positive = 4  # the best passages numbered [1]..[k] in the prompt
+    # Characters of passages the prompt may hold (the server's context is in tokens: about
+    # one per Japanese character, so characters are a safe measure); the rest is cut.
+    llm_context_chars: int = Field(6000, ge=200, le=200_000)
+    llm_min_support: Share = 0.85
     host: Name = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
 

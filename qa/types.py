@@ -74,13 +74,20 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     searched_query: str = ""
     reason: str = ""
-    generator: str = ""  # the model that picked the quoted span (generative mode), else ""
+    # The LLM whose checked sentences make up `text` (generated mode), else "".
+    generator: str = ""
     short: str = ""  # the exact answer span (citations[0]'s highlight); "" when abstaining
     # The reader's best span score minus its "no answer" score (None when nothing was read):
     # the answer is given when this reaches Settings.min_reader_margin.
     confidence: float | None = None
     # When abstaining: the passages that were read and found not to answer, best first.
     related: list[Hit] = field(default_factory=list)
+    # Generated mode: sentences the model wrote that its cited passages do not support,
+    # removed from `text` (shown, if at all, only as unsupported).
+    unsupported: list[str] = field(default_factory=list)
+    # A one-line note for people about how the answer was made, e.g. why the generated
+    # answer fell back to the extractive one, or that passages were cut to fit the model.
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (citations without their passage)."""

