@@ -4,11 +4,10 @@ Run: .venv/bin/python benchmarks/bench_soak.py [--questions 2000] [--warmup 100]
 
 Indexes a temporary copy of seeds/ plus the first --paragraphs JSQuAD v1.3 valid paragraphs
 (../shared/data, read at run time; JGLUE, CC BY-SA 4.0), then asks, alternately, a seed dev
-question (../shared/eval/seed_qa_dev.jsonl) in one of a few variations (one of them unique to
-each ask) and a JSQuAD question of those paragraphs, so that answers quote ever new sentences
-and the embedder's sentence memo keeps filling. Prints the process RSS (VmRSS) after the
-warm-up and then every 250 questions, its growth from warm-up to the end, the latency, and
-the size of the sentence memo.
+question (tests/data/seed_qa_dev.jsonl) in one of a few variations (one of them unique to
+each ask) and a JSQuAD question of those paragraphs, so that the reader reads ever new
+passages. Prints the process RSS (VmRSS) after the warm-up and then every 250 questions, its
+growth from warm-up to the end, and the latency.
 """
 
 from __future__ import annotations
@@ -24,12 +23,11 @@ from pathlib import Path
 
 from qa import answer, build_index
 from qa.config import Settings
-from qa.embedding import load_embedder
 from qa.errors import QAError
 from qa.types import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = ROOT.parent / "shared" / "eval" / "seed_qa_dev.jsonl"
+DEV = ROOT / "tests" / "data" / "seed_qa_dev.jsonl"
 JSQUAD = ROOT.parent / "shared" / "data" / "jsquad-valid-v1.3.json"
 CHECKPOINT = 250
 
@@ -88,9 +86,8 @@ def main() -> None:
 def _soak(questions: Iterator[str], warmup: int, total: int, s: Settings) -> None:
     for _ in range(warmup):
         _ask(next(questions), s)
-    memo = load_embedder(s.embed_model, s.cache_dir)._sentences  # diagnostics only
     base = rss_mb()
-    print(f"after {warmup} warm-up questions: RSS {base:.0f} MB, sentence memo {len(memo):,}")
+    print(f"after {warmup} warm-up questions: RSS {base:.0f} MB")
     latencies, failures, abstained = [], 0, 0
     for n in range(1, total + 1):
         start = time.perf_counter()
@@ -102,7 +99,7 @@ def _soak(questions: Iterator[str], warmup: int, total: int, s: Settings) -> Non
             now = rss_mb()
             window = sorted(latencies[-CHECKPOINT:])
             print(f"  {n:>5} questions: RSS {now:.0f} MB ({100 * (now - base) / base:+.1f} %), "
-                  f"sentence memo {len(memo):,}, latency of the last {len(window)}: "
+                  f"latency of the last {len(window)}: "
                   f"p50 {1000 * _pct(window, 0.5):.0f} ms, "
                   f"p95 {1000 * _pct(window, 0.95):.0f} ms")  # fmt: skip
     end = rss_mb()

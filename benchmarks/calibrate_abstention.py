@@ -8,10 +8,10 @@ jsquad-heldout-en.jsonl only reports). Articles are split by `qa.evaluation.spli
 Positives: sampled questions asked of the whole index. Negatives: the same questions with
 their own paragraph left out of the results, kept only when no remaining passage holds a gold
 answer (Wikipedia repeats facts). Each question is read once with abstention off
-(`qa.evaluation_answers.read_cases`); `choose_margin` picks the threshold with the best
-balanced accuracy (answer positives, abstain on negatives) on the tuning rows, for Japanese
-and for English questions over Japanese text separately, and every row is reported at the
-chosen margins. Run (about half an hour on 2 cores; the indexes are cached in --workdir):
+(`qa.evaluation_answers.read_cases`); `choose_margin` picks the strictest threshold at which
+at most 5% of the tuning half's answerable questions abstain, for Japanese and for English
+questions over Japanese text separately (and for both together), and every row is reported
+at the chosen margins. Run (about half an hour on 2 cores; the indexes are cached in --workdir):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
 """
@@ -68,7 +68,7 @@ def main() -> None:
         lang: choose_margin(c for c in tuning if c.lang == lang)
         for lang in sorted({c.lang for c in tuning})
     }
-    joint = choose_margin(tuning)
+    joint = choose_margin(c for c in tuning)
     print(f"chosen on the tuning rows: {margins} (one margin for all: {joint:+.1f})")
     for name, rows in cases.items():
         for lang, margin in margins.items():

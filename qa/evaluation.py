@@ -111,14 +111,15 @@ def evaluate_squad(
     limit: int | None = None,
     answers: int = 0,
     english: Path | None = None,
+    splits: tuple[str, ...] = ("tuning", "heldout"),
     workdir: Path,
     settings: Settings | None = None,
     progress: bool = False,
 ) -> SquadReport:
     """Index the first `limit` paragraphs of a SQuAD file (all by default) and rank their questions;
     with `answers`, also answer a fixed random sample of that many questions of each split
-    (`split_of`) from the whole index, and every English question of `english` (JSONL of
-    `id`, `question_en`, `answers`, the id a question of the file).
+    (`split_of`; those in `splits`) from the whole index, and every English question of
+    `english` (JSONL of `id`, `question_en`, `answers`, the id a question of the file).
 
     Each paragraph becomes `workdir/docs/p0000.txt`...; the index in `workdir/index` is built
     incrementally, so a second run reuses every vector.
@@ -136,7 +137,7 @@ def evaluate_squad(
     started = perf_counter()
     ranks = [_rank(c.question, c.doc_id, s) for c in _progress(asked, progress)]
     search_seconds = perf_counter() - started
-    sample = sample_cases(asked, answers)
+    sample = sample_cases(asked, answers, splits)
     if english and answers:
         sample += english_cases(english, paragraphs)
     cases = list(read_cases(sample, s, progress)) if sample else []
@@ -164,11 +165,13 @@ def asked_cases(paragraphs: list[SquadParagraph]) -> list[AskedCase]:
     ]
 
 
-def sample_cases(cases: list[AskedCase], per_split: int) -> list[AskedCase]:
+def sample_cases(
+    cases: list[AskedCase], per_split: int, splits: tuple[str, ...] = ("tuning", "heldout")
+) -> list[AskedCase]:
     """A fixed random sample of answerable questions from each split, the same on every run."""
-    rng = random.Random(SAMPLE_SEED)
     chosen = []
-    for split in ("tuning", "heldout"):
+    for split in splits:
+        rng = random.Random(f"{SAMPLE_SEED}-{split}")  # a split's sample never depends on others
         pool = [c for c in cases if c.split == split and c.answers]
         chosen += rng.sample(pool, min(per_split, len(pool)))
     return chosen

@@ -12,7 +12,7 @@ import pytest
 from qa import search
 from qa.cli import main
 from qa.evaluation import RankMetrics, evaluate_squad, load_squad
-from qa.evaluation_answers import contains_answer
+from qa.evaluation_answers import ReadCase, ReadingMetrics, choose_margin, contains_answer
 from qa.evaluation_qa import QACaseResult, QAMetrics, evaluate_qa, overlaps
 
 from .conftest import DATA
@@ -209,3 +209,25 @@ def test_cli_eval_errors_exit_2(tmp_path: Path, capsys, args: list[str], message
     assert main(["eval", *args, "--workdir", str(tmp_path / "work")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa: error:") and message in err and err.count("\n") == 1
+
+
+def _case(confidence: float, negative: float | None = None, contained: bool = True) -> ReadCase:
+    return ReadCase("heldout", "ja", confidence, contained, True, 1.0, 20, True, 1.0, negative)
+
+
+def test_the_margin_is_the_strictest_with_few_false_abstentions() -> None:
+    cases = [_case(m / 10) for m in range(100)]  # margins 0.0, 0.1, ... 9.9
+    assert choose_margin(cases) == 0.5  # 5 of 100 abstain below 0.5
+    assert choose_margin(cases, max_abstained=0.0) == 0.0
+    assert choose_margin([_case(-1.25)]) == -1.3  # rounded down: that one still answers
+
+
+def test_reading_metrics_apply_the_margin_to_positives_and_negatives() -> None:
+    cases = [_case(2.0, negative=-1.0), _case(0.5, negative=1.5), _case(-2.0, contained=False)]
+    m = ReadingMetrics.of(cases, margin=1.0)
+    assert (m.questions, m.abstained, m.contained) == (
+        3,
+        pytest.approx(2 / 3),
+        pytest.approx(1 / 3),
+    )
+    assert (m.negatives, m.negatives_answered) == (2, 0.5)
