@@ -160,18 +160,26 @@ def _respond_fn(settings: Settings) -> Any:
         turn = 1 + sum(1 for m in shown if m["role"] == "assistant")
         shown.append({"role": "user", "content": render.escape_text(question)})
         yield shown, "", render.SEARCHING, turns
+        draft, result = "", None
         try:
-            result = api.answer(question, history=turns, settings=settings)
+            for item in api.answer_stream(question, history=turns, settings=settings):
+                if isinstance(item, api.Draft):  # the model's text as it comes, unchecked
+                    draft += item.text
+                    yield _reply(shown, render.draft_html(draft)), "", render.CHECKING, turns
+                else:
+                    result = item
         except Exception as exc:  # the UI boundary: show a message, keep serving
             msg = render.error_message(render.friendly(exc))
             yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
             return
+        assert result is not None  # answer_stream always ends with the answer
         docs = documents.get()
         text = ""
         for piece in render.answer_pieces(result, docs=docs, turn=turn):
             text += piece
-            yield _reply(shown, text), "", render.SEARCHING, turns
-            time.sleep(STREAM_DELAY)
+            if not draft:  # a streamed draft is replaced at once by the checked answer
+                yield _reply(shown, text), "", render.SEARCHING, turns
+                time.sleep(STREAM_DELAY)
         done = [*turns, {"role": "user", "content": question}]
         done.append({"role": "assistant", "content": result.text})
         yield _reply(shown, text), "", render.sources_html(result, docs, turn), done
@@ -190,13 +198,24 @@ def _index_fn(settings: Settings) -> Any:
 
 
 def _answer_endpoint(settings: Settings) -> None:
-    """The public `answer` API event: a hidden textbox in, the structured answer out."""
+    """The public `answer` API event: a hidden textbox in, the structured answer out.
 
-    def answer_endpoint(question: str) -> dict[str, Any]:
+    With an LLM configured it streams: {"draft": text so far} while the model writes (each
+    update replaces the last, as gradio_client's job.outputs() shows), then the checked
+    answer's dict; `predict` returns only that last value.
+    """
+
+    def answer_endpoint(question: str) -> Iterator[dict[str, Any]]:
+        draft = ""
         try:
-            return api.answer(question, settings=settings).to_dict()
+            for item in api.answer_stream(question, settings=settings):
+                if isinstance(item, api.Draft):
+                    draft += item.text
+                    yield {"draft": draft}
+                else:
+                    yield item.to_dict()
         except QAError as exc:
-            return {"error": str(exc)}
+            yield {"error": str(exc)}
 
     hidden_in, hidden_out = gr.Textbox(visible=False), gr.JSON(visible=False)
     hidden_in.change(

@@ -56,6 +56,9 @@ CSS = """
   background: var(--kt-flash); }
 .kt-short { font-weight: 700; font-size: 1.15em; }
 .kt-note { color: var(--kt-muted); font-size: .88em; }
+.kt-draft { color: var(--kt-muted); font-style: italic; }
+.kt-unsupported { color: var(--kt-muted); font-size: .88em; margin-top: .4em; }
+.kt-unsupported summary { cursor: pointer; }
 #kt-chat blockquote.kt-quote { margin: .35em 0 .1em; padding: .15em .8em; border-left: 3px solid
   var(--kt-line); color: var(--kt-text); font-size: .92em; border-radius: 0 6px 6px 0;
   transition: background-color .3s; }

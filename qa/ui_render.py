@@ -49,6 +49,11 @@ NO_DOCUMENTS = (
 )
 TITLES_SHOWN = 3  # the chat names this many documents at most; more are counted
 SEARCHING = "<div class='kt-empty kt-busy'>資料を検索中… / Searching the documents…</div>"
+CHECKING = (
+    "<div class='kt-empty kt-busy'>生成した文を資料と照合中… / "
+    "Checking each generated sentence against the documents…</div>"
+)
+DRAFT_NOTE = "下書き・未確認 / Draft, not yet checked against the documents"
 # A refusal in the question's language: what it says, in the chat after it when passages are
 # offered, and in the panel above them.
 REFUSED = {
@@ -105,7 +110,36 @@ def answer_pieces(
             if i:
                 yield "\n\n"
             yield from _line_pieces(answer, line, size, turn, lead=i == 0)
+    yield from _generation_notes(answer)
     yield answer_footer(answer, docs, turn)
+
+
+def draft_html(text: str) -> str:
+    """The model's text while it streams, marked as a draft not yet checked (escaped)."""
+    body = escape_text(text).replace("\n", "&#10;")
+    return f"<div class='kt-draft'><span class='kt-note'>{DRAFT_NOTE}</span><br>{body}</div>"
+
+
+def _generation_notes(answer: Answer) -> Iterator[str]:
+    """Under an answer of the generated mode: which model wrote it; the sentences dropped as
+    unsupported, struck through behind a toggle; why the extractive answer stands instead."""
+    if answer.generator:
+        yield (
+            f"\n\n<span class='kt-note kt-gen'>生成: {escape_text(answer.generator)}・各文を出典と"
+            f"照合済み / Written by {escape_text(answer.generator)}; every sentence checked "
+            "against its source</span>"
+        )
+    if answer.unsupported:
+        n = len(answer.unsupported)
+        struck = "".join(f"<li><s>{escape_text(u)}</s></li>" for u in answer.unsupported)
+        yield (
+            f"\n\n<details class='kt-unsupported'><summary>資料で裏付けられない文を{n}件除きました"
+            f" / {plural(n, 'sentence')} not supported by the documents removed</summary>"
+            f"<ul>{struck}</ul></details>"
+        )
+    if answer.notice:
+        lead = "" if answer.generator else "資料から抜き出した答えです / Extracted answer: "
+        yield f"\n\n<span class='kt-note kt-notice-line'>{lead}{escape_text(answer.notice)}</span>"
 
 
 def answer_markup(answer: Answer, docs: Mapping[str, Document] | None = None, turn: int = 1) -> str:
