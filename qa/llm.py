@@ -33,7 +33,7 @@ NO_ANSWER = "NO_ANSWER"  # what the model is told to reply when the passages do 
 _HISTORY_MESSAGES = 6  # earlier turns sent with a follow-up (the last three exchanges)
 _HISTORY_CHARS = 600  # of each earlier turn
 _MODELS_TTL = 60.0  # seconds a server's model list is trusted
-SYSTEM = """You answer questions using only the numbered passages the user gives you.
+RULES = """Answer the question below using only the numbered passages.
 Rules:
 1. Use only what the passages state. Do not add outside knowledge.
 2. After every sentence, cite the passage it comes from as [n], for example: "... [2]".
@@ -61,7 +61,7 @@ class Prompt:
 def build_prompt(
     question: str, history: Sequence[Mapping[str, str] | str], hits: Sequence[Hit], s: Settings
 ) -> Prompt:
-    """The messages for a question: rules, earlier turns, then passages and the question."""
+    """The messages for a question: earlier turns, then the rules, passages and question."""
     texts, kept = [], []
     budget, total = s.llm_context_chars, sum(len(h.text) for h in hits[: s.llm_passages])
     for hit in hits[: s.llm_passages]:
@@ -80,12 +80,11 @@ def build_prompt(
     blocks = "\n\n".join(
         f'<passage n="{n}">\n{_neutral(text)}\n</passage>' for n, text in enumerate(texts, 1)
     )
-    language = LANGUAGES["ja" if has_cjk(question) else "en"]
-    messages = [{"role": "system", "content": SYSTEM.format(language=language)}]
-    messages += _history(history)
-    messages.append(
-        {"role": "user", "content": f"Passages:\n\n{blocks}\n\nQuestion: {question.strip()}"}
-    )
+    rules = RULES.format(language=LANGUAGES["ja" if has_cjk(question) else "en"])
+    # The rules travel in the user's turn, not a system message: some chat templates (Gemma's
+    # among them) drop system messages, and every server keeps the user's words.
+    content = f"{rules}\n\nPassages:\n\n{blocks}\n\nQuestion: {question.strip()}"
+    messages = [*_history(history), {"role": "user", "content": content}]
     return Prompt(messages, kept, texts, cut)
 
 
