@@ -64,18 +64,17 @@ def main() -> None:
         )
     every = [c for rows in cases.values() for c in rows]
     tuning = [c for c in every if c.split == "tuning"]
-    margins = {
+    chosen = {
         lang: choose_margin(c for c in tuning if c.lang == lang)
         for lang in sorted({c.lang for c in tuning})
     }
     joint = choose_margin(c for c in tuning)
-    print(f"chosen on the tuning rows: {margins} (one margin for all: {joint:+.1f})")
+    print(f"chosen on the tuning rows: {chosen} (one margin for all: {joint:+.1f})")
     for name, rows in cases.items():
-        for lang, margin in margins.items():
-            chosen = [c for c in rows if c.lang == lang]
-            if chosen:
-                print(f"\n{name}, {lang} questions at margin {margin:+.1f}")
-                print(table(grouped(chosen, margin)))
+        print(f"\n{name} at the chosen margins")
+        print(table(grouped(rows, chosen)))
+        print(f"{name} at one margin for all, {joint:+.1f}")
+        print(table(grouped(rows, dict.fromkeys(chosen, joint))))
 
 
 if __name__ == "__main__":

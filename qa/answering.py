@@ -36,14 +36,18 @@ def compose(
     # The searched query, not the bare question: in a follow-up it carries what "それ" means.
     spans = reader.read(searched, [hit.text for hit in passages])
     if not spans:
-        return _abstain(question, searched, passages, "nothing was retrieved")
+        nothing = (
+            "資料に該当する箇所がありません。" if has_cjk(question) else "nothing was retrieved"
+        )
+        return _abstain(question, searched, passages, nothing)
     # Ties go to the better-ranked passage, so the choice never depends on evaluation order.
     best = max(spans, key=lambda s: (s.score, -s.passage))
     hit = passages[best.passage]
     doc = found.documents[hit.doc_id]
     start, end = trim_answer(doc.text, hit.start + best.start, hit.start + best.end)
-    if best.margin < settings.min_reader_margin:
-        reason = _reason(best, doc.text[start:end], settings)
+    needed = needed_margin(question, hit.text, settings)
+    if best.margin < needed:
+        reason = _reason(question, best, doc.text[start:end], needed, settings)
         return dataclasses.replace(
             _abstain(question, searched, passages, reason), confidence=best.margin
         )
@@ -91,11 +95,25 @@ def _abstain(question: str, searched: str, passages: list[Hit], reason: str) -> 
     )
 
 
-def _reason(best: ReadSpan, span: str, settings: Settings) -> str:
+def needed_margin(question: str, passage: str, settings: Settings) -> float:
+    """The margin an answer needs: the cross-lingual one for a question without Japanese
+    script answered from Japanese text, else the same-language one."""
+    if has_cjk(passage) and not has_cjk(question):
+        return settings.min_reader_margin_cross_lingual
+    return settings.min_reader_margin
+
+
+def _reason(question: str, best: ReadSpan, span: str, needed: float, settings: Settings) -> str:
+    """Why the reader abstained, in the question's language."""
+    n, margin = settings.reader_passages, best.margin
+    if has_cjk(question):
+        return (
+            f"最も関連する{n}件の箇所を読みましたが、答えは見つかりませんでした（最有力の候補"
+            f"「{span}」の確からしさ {margin:+.1f}、回答には {needed:+.1f} 以上が必要）。"
+        )
     return (
-        f"the reader found no answer in the {settings.reader_passages} best passages: "
-        f"its best guess, “{span}”, scores {best.margin:+.1f} against “no answer” "
-        f"(an answer needs {settings.min_reader_margin:+.1f} or more)"
+        f"the reader found no answer in the {n} best passages: its best guess, “{span}”, "
+        f"scores {margin:+.1f} against “no answer” (an answer needs {needed:+.1f} or more)"
     )
 
 

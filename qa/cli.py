@@ -127,6 +127,7 @@ def _eval(args: argparse.Namespace, s: Settings) -> int:
             args.squad,
             limit=args.limit,
             answers=args.answers,
+            english=args.english,
             workdir=workdir,
             settings=s,
             progress=progress,
@@ -190,7 +191,15 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="--squad: also answer a fixed random sample of N questions and score the answers",
+        help="--squad: also answer a fixed random sample of N questions of each split (tuning, "
+        "held-out) and score the answers per split and language",
+    )
+    evaluate.add_argument(
+        "--english",
+        type=Path,
+        metavar="FILE",
+        help="--squad --answers: also English questions over its paragraphs (JSONL: id, "
+        "question_en, answers)",
     )
     evaluate.add_argument(
         "--workdir", type=Path, metavar="DIR", help="--squad documents and index (default in cache)"

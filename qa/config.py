@@ -87,10 +87,15 @@ class Settings(BaseSettings):
     # is best on JSQuAD valid (R@1 0.907 vs 0.807 dense, 0.893 lexical; benchmarks/README.md).
     lexical_weight: Share = 0.3
     # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
-    # answers only when that span beats its "no answer" score by min_reader_margin: chosen on
-    # the tuning halves, reported on the held-out halves (benchmarks/calibrate_abstention.py).
+    # answers only when that span beats its "no answer" score by min_reader_margin, or by
+    # min_reader_margin_cross_lingual for a question without Japanese script answered from
+    # Japanese text (the reader is far less sure across languages: the two margins chosen
+    # together would make English questions abstain far more often than Japanese ones).
+    # Chosen on the tuning halves, reported on the held-out halves
+    # (benchmarks/calibrate_abstention.py; figures in benchmarks/README.md).
     reader_passages: Positive = 5
     min_reader_margin: float = Field(0.0, ge=-50, le=50)
+    min_reader_margin_cross_lingual: float = Field(0.0, ge=-50, le=50)
     reader_weights: UserPath = Field(default_factory=_default_reader_weights)
     quote_max_chars: Positive = 160  # a longer sentence is quoted as its clauses around the span
     max_question_chars: Positive = 1000

@@ -24,6 +24,7 @@ from .evaluation_answers import (
     AskedCase,
     ReadingMetrics,
     grouped,
+    margins,
     read_cases,
     table,
 )
@@ -78,9 +79,9 @@ class SquadReport:
     build_seconds: float  # bringing the index up to date (0 chunks embedded when reused)
     chunks_embedded: int
     lexical_weight: float
-    # With `qa eval --squad FILE --answers N`: per "split/language", at min_reader_margin.
+    # With `qa eval --squad FILE --answers N`: per "split/language", each at its margin.
     answers: dict[str, ReadingMetrics] | None = None
-    min_reader_margin: float = 0.0
+    margins: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -97,8 +98,7 @@ class SquadReport:
             f"search {self.search_seconds:.1f} s ({per_question:.1f} ms/question); "
             f"index {self.build_seconds:.1f} s ({self.chunks_embedded} chunks embedded)"
             + (
-                f"\nanswers at min_reader_margin {self.min_reader_margin:+.1f}:\n"
-                + table(self.answers)
+                f"\nanswers at reader margins {self.margins}:\n" + table(self.answers)
                 if self.answers
                 else ""
             )
@@ -151,8 +151,8 @@ def evaluate_squad(
         build_seconds=build_seconds,
         chunks_embedded=stats.chunks_embedded,
         lexical_weight=s.lexical_weight,
-        answers=grouped(cases, s.min_reader_margin) if cases else None,
-        min_reader_margin=s.min_reader_margin,
+        answers=grouped(cases, margins(s)) if cases else None,
+        margins=margins(s),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .answering import Retrieved, compose
@@ -114,15 +114,21 @@ def table(groups: dict[str, ReadingMetrics]) -> str:
     return "\n".join([header, *(m.row(name) for name, m in groups.items()), legend])
 
 
-def grouped(cases: list[ReadCase], margin: float) -> dict[str, ReadingMetrics]:
-    """Metrics per split and language ("heldout/en"), in a fixed order."""
+def grouped(cases: list[ReadCase], margins: Mapping[str, float]) -> dict[str, ReadingMetrics]:
+    """Metrics per split and language ("heldout/en"), each language at its margin."""
     keys = sorted({(c.split, c.lang) for c in cases}, key=lambda k: (k[0] != "tuning", k))
     return {
         f"{split}/{lang}": ReadingMetrics.of(
-            [c for c in cases if (c.split, c.lang) == (split, lang)], margin
+            [c for c in cases if (c.split, c.lang) == (split, lang)], margins[lang]
         )
         for split, lang in keys
     }
+
+
+def margins(settings: Settings) -> dict[str, float]:
+    """The margin each evaluated language answers at: "ja" questions are asked of Japanese
+    text in the same language, "en" ones across languages."""
+    return {"ja": settings.min_reader_margin, "en": settings.min_reader_margin_cross_lingual}
 
 
 def choose_margin(cases: Iterable[ReadCase], max_abstained: float = 0.05) -> float:
@@ -143,7 +149,7 @@ def read_cases(
     cases: list[AskedCase], settings: Settings, progress: bool = False
 ) -> Iterator[ReadCase]:
     """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
-    s = settings.replace(min_reader_margin=_ALWAYS)
+    s = settings.replace(min_reader_margin=_ALWAYS, min_reader_margin_cross_lingual=_ALWAYS)
     embedder = load_embedder(s.embed_model, s.cache_dir)
     searcher = Searcher(load_index(s.index_dir))
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)

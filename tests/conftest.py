@@ -131,6 +131,7 @@ def tiny_settings(
         "lexical_weight": TINY_LEXICAL_WEIGHT,
         "reader_weights": tiny_reader_weights,
         "min_reader_margin": TINY_READER_MARGIN,
+        "min_reader_margin_cross_lingual": TINY_READER_MARGIN,
     }
     for name, value in tiny.items():
         monkeypatch.setenv(f"QA_{name.upper()}", str(value))
@@ -152,6 +153,7 @@ def tiny_seed_settings(
         lexical_weight=TINY_LEXICAL_WEIGHT,
         reader_weights=tiny_reader_weights,
         min_reader_margin=TINY_READER_MARGIN,
+        min_reader_margin_cross_lingual=TINY_READER_MARGIN,
     )
 
 

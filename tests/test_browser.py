@@ -23,8 +23,8 @@ ANSWER_WAIT = 90_000  # ms: the first answer may load the model on a busy 2-core
 GPL_QUESTION = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
 GPL_EVIDENCE = "GPL(GNU General Public License)の下でライセンス"
 # The lowest and highest margins Settings allow: the reader's best span always wins, or never.
-ANSWERS = {"min_reader_margin": -50.0}
-REFUSES = {"min_reader_margin": 50.0}
+ANSWERS = {"min_reader_margin": -50.0, "min_reader_margin_cross_lingual": -50.0}
+REFUSES = {"min_reader_margin": 50.0, "min_reader_margin_cross_lingual": 50.0}
 NEW_DOC = """# 社内図書館の案内
 
 社内図書館は毎週水曜日に休館します。

@@ -10,9 +10,17 @@ from pathlib import Path
 import pytest
 
 from qa import search
+from qa.answering import needed_margin
 from qa.cli import main
+from qa.config import Settings
 from qa.evaluation import RankMetrics, evaluate_squad, load_squad
-from qa.evaluation_answers import ReadCase, ReadingMetrics, choose_margin, contains_answer
+from qa.evaluation_answers import (
+    ReadCase,
+    ReadingMetrics,
+    choose_margin,
+    contains_answer,
+    margins,
+)
 from qa.evaluation_qa import QACaseResult, QAMetrics, evaluate_qa, overlaps
 
 from .conftest import DATA
@@ -231,3 +239,11 @@ def test_reading_metrics_apply_the_margin_to_positives_and_negatives() -> None:
         pytest.approx(1 / 3),
     )
     assert (m.negatives, m.negatives_answered) == (2, 0.5)
+
+
+def test_english_questions_are_held_to_the_cross_lingual_margin() -> None:
+    s = Settings(min_reader_margin=1.0, min_reader_margin_cross_lingual=-3.0)
+    assert margins(s) == {"ja": 1.0, "en": -3.0}
+    assert needed_margin("Who spoke?", "ラムジ氏が講演した。", s) == -3.0
+    assert needed_margin("誰が講演した？", "ラムジ氏が講演した。", s) == 1.0
+    assert needed_margin("Who spoke?", "Ramji spoke.", s) == 1.0

@@ -305,7 +305,7 @@ def tiny_queue(seed_settings: Settings, tmp_path_factory: pytest.TempPathFactory
         "QA_PORT": str(port),
         "QA_CONCURRENCY_LIMIT": "1",
         "QA_QUEUE_SIZE": "1",
-        "QA_MIN_READER_MARGIN": str(ANSWERS["min_reader_margin"]),
+        **{f"QA_{name.upper()}": str(value) for name, value in ANSWERS.items()},
     }
     log = tmp_path_factory.mktemp("tiny-queue") / "server.log"
     with log.open("wb") as out:
