@@ -78,7 +78,7 @@ def compose(
 
 def _text(question: str, short: str, quote: str) -> str:
     """The short answer and its marker first, then the quoted sentence (if it says more)."""
-    note = f" {CROSS_LINGUAL_NOTE}" if not has_cjk(question) and has_cjk(short) else ""
+    note = f" {CROSS_LINGUAL_NOTE}" if not has_cjk(question) and has_cjk(quote) else ""
     lead = f"{short} [1]{note}"
     return lead if quote == short else f"{lead}\n“{quote}”"
 

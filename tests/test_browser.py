@@ -145,7 +145,7 @@ def test_a_refusal_speaks_the_questions_language_and_offers_related_passages(
     assert "reader" not in shown and panel.locator(".kt-reason").is_hidden()
     page.screenshot(path=ARTIFACTS / "chat-refusal-1280.png", full_page=True)
     panel.locator(".kt-why summary").click()  # the developer's reason, on request
-    assert "reader" in panel.locator(".kt-reason").inner_text()
+    assert "答えは見つかりませんでした" in panel.locator(".kt-reason").inner_text()
 
     _ask(page, "What were Microsoft's sales in 2007?")
     text = _last_bot_text(page)

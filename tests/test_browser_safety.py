@@ -99,7 +99,12 @@ def hostile_url(
     index = tmp_path / "hostile-index"
     margin = ANSWERS if request.param == "answers" else REFUSES
     settings = Settings.load(
-        docs_dir=docs, index_dir=index, cache_dir=model_cache, port=free_port(), **margin
+        docs_dir=docs,
+        index_dir=index,
+        cache_dir=model_cache,
+        port=free_port(),
+        reader_passages=5,  # every hostile line is read by some question, whichever ranks first
+        **margin,
     )
     build_index(settings=settings, progress=False)
     app = start(settings)
