@@ -39,7 +39,8 @@ QUESTIONS = [
     # Markup in the question itself: the chat shows the question back.
     '<img src=x onerror="window.__pwned=4"> ![y]({leak}/question.png) 検査用の画像タグは？',
 ]
-# Each must be quoted by some answer (the splitter ends a sentence at the "!" of "![x]").
+# Each must be shown by some answer or its sources (the splitter ends a sentence at the "!"
+# of "![x]").
 QUOTED = [
     "<script>window.__pwned=1</script>",
     '<img src=x onerror="window.__pwned=2">',
@@ -144,7 +145,9 @@ def test_document_markup_is_shown_as_text_never_run_or_fetched(
         assert all(a.startswith("ℹ️") for a in answers), answers
         assert all("関連 / Related" in p for p in panels), panels  # the passages, offered
     else:
+        # Shown as text somewhere: in an answer's quote, or in a card's passage around it
+        # (which sentence the reader quotes for each question is the model's choice).
         for line in (q.format(leak=leak_url) for q in QUOTED):
-            assert any(line in a for a in answers), (line, answers)
+            assert any(line in a for a in answers + panels), (line, answers, panels)
     assert any(SHOWN.format(leak=leak_url) in p for p in panels), panels
     assert all(TITLE in p for p in panels[:3]), panels
