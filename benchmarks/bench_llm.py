@@ -52,7 +52,9 @@ def llama_server(threads: int) -> Iterator[str]:
                    "--model_alias", "gemma3-270m", "--chat_format", "gemma", "--host",
                    "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
                    "--n_threads", str(threads)]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         url = f"http://127.0.0.1:{port}/v1"
         try:
             for _ in range(300):
@@ -122,7 +124,7 @@ def main() -> None:
     parser.add_argument("--llm-url")
     parser.add_argument("--llm-model", default="gemma3-270m")
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads (--serve)")
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--serve)")
     parser.add_argument("--show", action="store_true", help="print kept sentences and quotes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -110,7 +110,8 @@ def generate(prompt: Prompt, s: Settings) -> Iterator[str]:
     """The model's answer as it streams, piece by piece; LLMFailure on any failure.
 
     The whole generation must finish within s.llm_timeout seconds: past that the stream is
-    closed and what came so far is all there is (LLMFailure if nothing came).
+    closed (by a timer, so a server that stalls mid-answer is cut too) and what came so far is
+    all there is (LLMFailure if nothing came).
     """
     import openai
 
@@ -118,29 +119,57 @@ def generate(prompt: Prompt, s: Settings) -> Iterator[str]:
     deadline = time.monotonic() + s.llm_timeout
     produced = False
     try:
+        model = _model(client, s)
         stream = client.chat.completions.create(
-            model=_model(client, s),
+            model=model,
             messages=prompt.messages,  # type: ignore[arg-type]
             stream=True,
             temperature=0,
             max_tokens=s.llm_max_tokens,
+            timeout=max(0.01, deadline - time.monotonic()),
         )
-        with stream:
-            for chunk in stream:
-                piece = _piece(chunk)
-                produced = produced or bool(piece)
-                if piece:
-                    yield piece
-                if time.monotonic() > deadline:
-                    log.warning("LLM answer cut at the %.0f s timeout", s.llm_timeout)
-                    break
+        for piece in _until(stream, deadline):
+            produced = True
+            yield piece
     except LLMFailure:
         raise
     # Non-JSON or malformed chunks surface from the SDK's parser as one of the built-ins.
     except (openai.OpenAIError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LLMFailure(_describe(exc, s)) from None
-    if not produced:
-        raise LLMFailure(_slow(s) if time.monotonic() > deadline else "the model returned no text")
+    if time.monotonic() >= deadline:
+        if not produced:
+            raise LLMFailure(_slow(s))
+        log.warning("LLM answer cut at the %g s timeout", s.llm_timeout)
+    elif not produced:
+        # llama.cpp's server answers a prompt over its context with an empty stream.
+        raise LLMFailure(
+            "the model returned no text (a prompt over its context? "
+            f"QA_LLM_CONTEXT_CHARS is {s.llm_context_chars:,})"
+        )
+
+
+def _until(stream: Any, deadline: float) -> Iterator[str]:
+    """The text pieces of a stream, which a timer closes at the deadline."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        stream.close()
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        with stream:
+            for chunk in stream:
+                if piece := _piece(chunk):
+                    yield piece
+    except Exception:
+        if not expired.is_set():
+            raise
+        # Closed by the timer mid-read: whatever the read raised, the answer is cut.
+    finally:
+        timer.cancel()
 
 
 def _describe(exc: Exception, s: Settings) -> str:

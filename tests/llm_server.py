@@ -44,13 +44,17 @@ def llm_url(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     require_module("llama_cpp.server", LLM_SERVER_HINT)
     port = free_port()
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
+    # One thread: llama.cpp's threads wait for each other, and on a busy 2-core machine (the
+    # test process embeds and reads meanwhile) two threads ran 15 times slower than one.
     # The GGUF carries no chat template: the server would fall back to llama-2's format,
     # which this model does not know. Gemma's own turn markers serve it better.
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
                "--model_alias", MODEL_ALIAS, "--chat_format", "gemma", "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]  # fmt: skip
+               "--port", str(port), "--n_ctx", "4096", "--n_threads", "1"]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_until_up(url, process, log)

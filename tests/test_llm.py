@@ -21,7 +21,7 @@ from qa import api
 from qa.cli import main
 from qa.config import Settings
 from qa.index import load_index
-from qa.llm import Prompt, generate
+from qa.llm import LLMFailure, Prompt, generate
 from qa.types import Answer
 from qa.ui import _respond_fn, free_port, start
 from qa.verify import check, markers, sentences
@@ -142,12 +142,14 @@ def test_no_model_configured_uses_the_first_the_server_lists(tiny_llm: Settings)
     assert drafts and (a.generator in ("", MODEL_ALIAS))
 
 
-def test_a_context_length_error_is_one_line(llm_url: str) -> None:
+def test_a_prompt_over_the_context_is_one_line(llm_url: str) -> None:
+    """llama.cpp's server answers it with an empty stream (its log says why); a server that
+    refuses it with OpenAI's context_length_exceeded: test_empty_or_bad_replies_fall_back…"""
     s = Settings(llm_url=llm_url, llm_model=MODEL_ALIAS, llm_max_tokens=16)
     huge = Prompt([{"role": "user", "content": "琵琶湖は滋賀県にある。" * 2000}], [], [], "")
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(LLMFailure) as raised:
         list(generate(huge, s))
-    assert "do not fit the model's context" in str(raised.value)
+    assert "over its context? QA_LLM_CONTEXT_CHARS" in str(raised.value)
     assert "\n" not in str(raised.value)
 
 
@@ -156,11 +158,31 @@ class _Broken(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._send(b'{"object":"list","data":[{"id":"empty","object":"model"},'
-                   b'{"id":"garbage","object":"model"}]}', "application/json")  # fmt: skip
+                   b'{"id":"garbage","object":"model"},{"id":"stall","object":"model"},'
+                   b'{"id":"toolong","object":"model"},{"id":"locked","object":"model"}]}',
+                   "application/json")  # fmt: skip
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        if b'"garbage"' in body:
+        if b'"toolong"' in body or b'"locked"' in body:
+            status = 400 if b'"toolong"' in body else 401
+            self.send_response(status)
+            error = b'{"error":{"message":"This model\'s maximum context length is 4096 tokens",'
+            error += b'"type":"invalid_request_error","code":"context_length_exceeded"}}'
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(error)))
+            self.end_headers()
+            self.wfile.write(error)
+        elif b'"stall"' in body:  # one piece, then silence
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            piece = b'{"id":"1","object":"chat.completion.chunk","created":1,"model":"stall",'
+            piece += b'"choices":[{"index":0,"delta":{"content":"GPL"},"finish_reason":null}]}'
+            self.wfile.write(b"data: " + piece + b"\n\n")
+            self.wfile.flush()
+            time.sleep(20)
+        elif b'"garbage"' in body:
             self._send(b"data: {not json at all\n\n", "text/event-stream")
         else:
             self._send(b"data: [DONE]\n\n", "text/event-stream")
@@ -185,12 +207,25 @@ def broken() -> Iterator[str]:
 
 
 @pytest.mark.parametrize(("model", "message"), [("empty", "the model returned no text"),
-                                                ("garbage", "not valid JSON")])  # fmt: skip
-def test_empty_or_non_json_output_falls_back(
+                                                ("garbage", "not valid JSON"),
+                                                ("toolong", "do not fit the model's context"),
+                                                ("locked", "refused the API key")])  # fmt: skip
+def test_empty_or_bad_replies_fall_back_with_one_line(
     tiny_seed_settings: Settings, broken: str, model: str, message: str
 ) -> None:
     a = api.answer(QUESTION, settings=tiny_seed_settings.replace(llm_url=broken, llm_model=model))
     assert message in a.notice and not a.generator and a.text
+
+
+def test_a_server_stalling_mid_answer_is_cut_at_the_timeout(
+    tiny_seed_settings: Settings, broken: str
+) -> None:
+    s = tiny_seed_settings.replace(llm_url=broken, llm_model="stall", llm_timeout=2)
+    items, seconds = _elapsed(lambda: list(api.answer_stream(QUESTION, settings=s)))
+    drafts, a = items[:-1], items[-1]
+    assert [d.text for d in drafts] == ["GPL"]  # type: ignore[union-attr]
+    assert isinstance(a, Answer) and not a.generator and a.notice  # "GPL" cites nothing
+    assert seconds < 2 + 5
 
 
 def test_the_api_key_never_appears_in_a_message(
