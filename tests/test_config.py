@@ -83,8 +83,6 @@ def test_cli_flag_beats_environment_beats_default(monkeypatch, tmp_path, capsys)
         ("QA_BATCH_SIZE", "-4", "QA_BATCH_SIZE must be at least 1, got -4"),
         ("QA_QUEUE_SIZE", "0", "QA_QUEUE_SIZE must be at least 1, got 0"),
         ("QA_MAX_DOCUMENT_CHUNKS", "0", "QA_MAX_DOCUMENT_CHUNKS must be at least 1, got 0"),
-        ("QA_MIN_TERM_COVERAGE", "abc", "QA_MIN_TERM_COVERAGE must be a number, got 'abc'"),
-        ("QA_MIN_TERM_COVERAGE", "1.5", "QA_MIN_TERM_COVERAGE must be between 0 and 1, got 1.5"),
         ("QA_LEXICAL_WEIGHT", "-0.1", "QA_LEXICAL_WEIGHT must be between 0 and 1, got -0.1"),
         ("QA_MIN_READER_MARGIN", "60", "QA_MIN_READER_MARGIN must be between -50 and 50, got 60"),
         ("QA_MIN_READER_MARGIN", "nan", "QA_MIN_READER_MARGIN must be a finite number"),
