@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelUnavailable
+from .text import visible
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +63,8 @@ class Reader:
         """The best span of each passage, in passage order (empty spans never come back)."""
         if not passages:
             return []
-        enc = windows(self._tokenizer, question, passages, self.max_tokens, self.stride)
+        # Invisible characters change the tokens, not what a reader sees (as for the embedder).
+        enc = windows(self._tokenizer, visible(question), passages, self.max_tokens, self.stride)
         start, end = self._logits(enc["input_ids"])
         best: dict[int, ReadSpan] = {}
         null: dict[int, float] = {}
