@@ -173,6 +173,31 @@ def _seed_index(root: Path, model_cache: Path, embedder: Embedder, **overrides: 
     return s
 
 
+# Reader margins for chats that answer every question, or none, whatever the weights.
+ANSWERS = {"min_reader_margin": -50.0, "min_reader_margin_cross_lingual": -50.0}
+REFUSES = {"min_reader_margin": 50.0, "min_reader_margin_cross_lingual": 50.0}
+
+
+@pytest.fixture(scope="module")
+def seed_url(seed_settings: Settings) -> Iterator[str]:
+    """The chat over the seed article, its reader answering every question."""
+    from qa.ui import free_port, start
+
+    app = start(seed_settings.replace(port=free_port(), **ANSWERS))
+    yield app.local_url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def refusing_url(seed_settings: Settings) -> Iterator[str]:
+    """The chat over the seed article, its reader finding no answer to any question."""
+    from qa.ui import free_port, start
+
+    app = start(seed_settings.replace(port=free_port(), **REFUSES))
+    yield app.local_url
+    app.close()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Debian's headless Chromium through Playwright, one per test module."""

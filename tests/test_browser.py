@@ -9,13 +9,12 @@ and reader whatever the reader's weights: a server whose reader answers every qu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from qa.ui import EXAMPLES, free_port, start
 
-from .conftest import ARTIFACTS, SEED_ID
+from .conftest import ANSWERS, ARTIFACTS, SEED_ID
 
 pytestmark = pytest.mark.slow
 
@@ -23,29 +22,11 @@ ANSWER_WAIT = 90_000  # ms: the first answer may load the model on a busy 2-core
 GPL_QUESTION = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
 GPL_EVIDENCE = "GPL(GNU General Public License)の下でライセンス"
 # The lowest and highest margins Settings allow: the reader's best span always wins, or never.
-ANSWERS = {"min_reader_margin": -50.0, "min_reader_margin_cross_lingual": -50.0}
-REFUSES = {"min_reader_margin": 50.0, "min_reader_margin_cross_lingual": 50.0}
 NEW_DOC = """# 社内図書館の案内
 
 社内図書館は毎週水曜日に休館します。
 貸し出しの上限は一人あたり七冊です。
 """
-
-
-@pytest.fixture(scope="module")
-def seed_url(seed_settings) -> Iterator[str]:
-    """The chat over the seed article, its reader answering every question."""
-    app = start(seed_settings.replace(port=free_port(), **ANSWERS))
-    yield app.local_url
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def refusing_url(seed_settings) -> Iterator[str]:
-    """The chat over the seed article, its reader finding no answer to any question."""
-    app = start(seed_settings.replace(port=free_port(), **REFUSES))
-    yield app.local_url
-    app.close()
 
 
 def _open(browser, url: str, width: int = 1280, height: int = 900, theme: str = "light"):

@@ -15,9 +15,9 @@ import pytest
 
 from qa.ui import free_port, start
 
-from .conftest import ROOT
+from .conftest import ANSWERS, REFUSES, ROOT
 from .optional import missing
-from .test_browser import ANSWERS, GPL_QUESTION, REFUSES, _ask, _open
+from .test_browser import GPL_QUESTION, _ask, _open
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ from qa import build_index
 from qa.config import Settings
 from qa.ui import free_port, start
 
-from .test_browser import ANSWER_WAIT, ANSWERS, REFUSES
+from .conftest import ANSWERS, REFUSES
+from .test_browser import ANSWER_WAIT
 
 pytestmark = pytest.mark.slow
 

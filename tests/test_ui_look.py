@@ -10,7 +10,6 @@ not judged by eye. Screenshots at 1280x900 and 390x844 in both themes go to test
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,11 +18,9 @@ from qa.ui import free_port, start
 from .conftest import ARTIFACTS
 from .test_browser import (
     ANSWER_WAIT,
-    ANSWERS,
     GPL_EVIDENCE,
     GPL_QUESTION,
     NEW_DOC,
-    REFUSES,
     _ask,
     _open,
 )
@@ -49,20 +46,6 @@ IN_VIEW = """(sel) => {
   const r = document.querySelector(sel).getBoundingClientRect();
   return r.top >= -2 && r.top < innerHeight * 0.25;
 }"""
-
-
-@pytest.fixture(scope="module")
-def seed_url(seed_settings) -> Iterator[str]:
-    app = start(seed_settings.replace(port=free_port(), **ANSWERS))
-    yield app.local_url
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def refusing_url(seed_settings) -> Iterator[str]:
-    app = start(seed_settings.replace(port=free_port(), **REFUSES))
-    yield app.local_url
-    app.close()
 
 
 def _rgba(css: str) -> tuple[float, ...]:

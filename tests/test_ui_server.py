@@ -13,8 +13,7 @@ from gradio_client import Client
 from qa.embedding import torch_threads
 from qa.ui import _respond_fn, free_port, start
 
-from .conftest import ROOT, SEED_ID
-from .test_browser import ANSWERS, REFUSES
+from .conftest import ANSWERS, REFUSES, ROOT, SEED_ID
 
 
 @pytest.fixture(scope="module")

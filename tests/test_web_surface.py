@@ -26,8 +26,7 @@ from gradio_client.utils import QueueError
 from qa.config import Settings
 from qa.ui import BUSY, free_port, start
 
-from .conftest import ROOT, SEED_ID
-from .test_browser import ANSWERS
+from .conftest import ANSWERS, ROOT, SEED_ID
 
 HOST = "127.0.0.1"
 QUESTION = "講演したのは誰ですか？"
