@@ -117,7 +117,8 @@ def _status(args: argparse.Namespace, s: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, s: Settings) -> int:
-    from .evaluation import QAReport, SquadReport, evaluate_qa, evaluate_squad
+    from .evaluation import SquadReport, evaluate_squad
+    from .evaluation_qa import QAReport, evaluate_qa
 
     report: SquadReport | QAReport
     if args.squad:
