@@ -8,6 +8,8 @@ benchmarks/data/jaquad-train-en.jsonl exists, English versions of training quest
 Run (2 CPU cores: a subset; a CUDA device is used when present):
     .venv/bin/python benchmarks/train_reader.py --questions 5000 --out work/reader
 Resume after a stop with --resume work/reader/checkpoint.safetensors (same arguments).
+Train further on questions an earlier run did not see (a fresh learning-rate schedule):
+    --init work/reader/checkpoint.safetensors --skip 6000 --questions 6000 --lr 5e-5
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def load_examples(path: Path, questions: int, negatives: float, seed: int) -> list[dict]:
-    """Answerable examples of `questions` sampled questions, plus constructed unanswerable ones."""
+def load_examples(
+    path: Path, questions: int, negatives: float, seed: int, skip: int = 0
+) -> list[dict]:
+    """Answerable examples of `questions` sampled questions, plus constructed unanswerable ones.
+
+    `skip` leaves out the first questions of the seeded order (what an earlier run trained on);
+    the questions with English versions are always kept.
+    """
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     rows = []
     for article in data:
@@ -45,7 +53,8 @@ def load_examples(path: Path, questions: int, negatives: float, seed: int) -> li
     rng.shuffle(rows)
     english = _english_questions()
     # Every question that has an English version is kept, so the subset sees all of them.
-    chosen = [r for r in rows if r[0] in english] + [r for r in rows if r[0] not in english]
+    kept = [r for r in rows if r[0] in english]
+    chosen = kept + [r for r in rows if r[0] not in english][max(0, skip - len(kept)) :]
     examples = []
     for qid, question, i, contexts, text, start in chosen[:questions]:
         examples.append({"q": question, "c": contexts[i], "text": text, "start": start})
@@ -156,7 +165,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     base = args.base or _base_folder()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    examples = load_examples(args.train, args.questions, args.negatives, args.seed)
+    examples = load_examples(args.train, args.questions, args.negatives, args.seed, args.skip)
     features = featurize(tokenizer, examples, args.max_len, args.stride)
     plan = [
         b for epoch in range(args.epochs) for b in batches(features, args.batch, args.seed + epoch)
@@ -184,6 +193,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-every", type=int, default=100)
     parser.add_argument("--resume", type=Path, help="a checkpoint.safetensors to continue from")
+    parser.add_argument("--init", type=Path, help="a finished checkpoint to train further")
+    parser.add_argument("--skip", type=int, default=0, help="questions an earlier run trained on")
     return parser.parse_args()
 
 
@@ -204,6 +215,10 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
     for name, p in model.named_parameters():
         p.requires_grad_(name in params)
     step0 = 0
+    if args.init:
+        state = load_file(args.init)
+        state.pop("__step__")
+        model.load_state_dict(state, strict=False)
     if args.resume:
         state = load_file(args.resume)
         step0 = int(state.pop("__step__").item())

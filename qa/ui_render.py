@@ -20,9 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import QAError
-from .japanese import has_cjk
 from .types import Answer, BuildStats, Citation, Document
-from .ui_cards import citation_html, location, related_cards, short_range
+from .ui_cards import citation_html, location, short_range
+from .ui_refusal import refusal_text, refused_html
 
 if TYPE_CHECKING:
     from .api import IndexStatus
@@ -34,7 +34,6 @@ _QUOTED = re.compile(r"“(.*)”", re.DOTALL)  # a quote line of Answer.text
 _NOTE = re.compile(r"\s+(\([^()\n]+\))")  # a note after the markers: "(answer quoted in …)"
 # Characters that Markdown (or HTML) would turn into markup; written as numeric entities.
 _MARKUP_CHARS = frozenset("\\`*_{}[]()#+-.!|<>&~\"'=:$^")
-RELATED_SHOWN = 3  # related passages offered with a refusal
 
 SOURCES_PLACEHOLDER = (
     "<div class='kt-empty'>出典はここに表示されます。<br>Sources appear here after you ask.</div>"
@@ -54,17 +53,6 @@ CHECKING = (
     "Checking each generated sentence against the documents…</div>"
 )
 DRAFT_NOTE = "下書き・未確認 / Draft, not yet checked against the documents"
-# A refusal in the question's language: what it says, in the chat after it when passages are
-# offered, and in the panel above them.
-REFUSED = {
-    "ja": "資料にはこの質問への答えが見つかりませんでした。",
-    "en": "The documents don't answer this.",
-}
-SEE_RELATED = {
-    "ja": "近い内容の箇所を出典欄に「関連」として示します。",
-    "en": "The closest passages are in the sources panel, marked “Related”.",
-}
-CLOSEST = {"ja": "近い内容:", "en": "Closest passages:"}
 
 
 def escape_text(text: str) -> str:
@@ -73,22 +61,6 @@ def escape_text(text: str) -> str:
     Example: "**hi** <b>" -> "&#42;&#42;hi&#42;&#42; &#60;b&#62;"
     """
     return "".join(f"&#{ord(ch)};" if ch in _MARKUP_CHARS else ch for ch in text)
-
-
-def language(answer: Answer) -> str:
-    """The language a reply speaks: "ja" for a question in Japanese script, else "en"."""
-    return "ja" if has_cjk(answer.question) else "en"
-
-
-def refusal_text(answer: Answer) -> str:
-    """A refusal as a person reads it, in the question's language (no scores, no thresholds).
-
-    Example: "こんにちは" -> "資料にはこの質問への答えが見つかりませんでした。近い内容の箇所を…"
-    """
-    lang = language(answer)
-    if not answer.related:
-        return REFUSED[lang]
-    return REFUSED[lang] + ("" if lang == "ja" else " ") + SEE_RELATED[lang]
 
 
 def answer_pieces(
@@ -203,28 +175,11 @@ def sources_html(answer: Answer, docs: Mapping[str, Document] | None = None, tur
         )
     docs = docs or {}
     if answer.abstained or not answer.citations:
-        body = _refused_html(answer, docs, turn)
+        body = refused_html(answer, docs, turn)
     else:
         cards = "".join(citation_html(c, docs.get(c.doc_id), turn) for c in answer.citations)
         body = f"<div class='kt-sources'>{cards}</div>"
     return f"<div class='kt-panel' id='kt-answer-{turn}'>{searched}{body}</div>"
-
-
-def _refused_html(answer: Answer, docs: Mapping[str, Document], turn: int) -> str:
-    lang = language(answer)
-    related = related_cards(answer.related, docs, turn, RELATED_SHOWN) if answer.abstained else []
-    closest = f" {CLOSEST[lang]}" if related else ""
-    cards = f"<div class='kt-related'>{''.join(related)}</div>" if related else ""
-    why = ""
-    if answer.reason:
-        why = (
-            "<details class='kt-why'><summary>詳細 / Details</summary>"
-            f"<p class='kt-reason'>{html.escape(answer.reason)}</p></details>"
-        )
-    return (
-        f"<div class='kt-empty kt-abstain' lang='{lang}'><b>{REFUSED[lang]}</b>{closest}</div>"
-        f"{cards}{why}"
-    )
 
 
 def _line_pieces(answer: Answer, line: str, size: int, turn: int, lead: bool) -> Iterator[str]:

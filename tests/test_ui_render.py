@@ -155,18 +155,28 @@ def test_copy_is_plain_text_with_the_markers_and_the_sources() -> None:
     assert "<b>" not in footer and "<script>" not in footer and "\n" not in footer
 
 
-def test_a_refusal_speaks_the_questions_language() -> None:
+def test_a_refusal_says_what_was_not_found_in_the_questions_language() -> None:
     ja, en = _refusal("2007年の売上高は？", [HIT]), _refusal("What were 2007 sales?", [HIT])
-    assert answer_markup(ja).startswith("ℹ️ 資料にはこの質問への答えが見つかりませんでした。")
+    said = "資料には2007年の売上高についての記述が見つかりませんでした。"
+    assert answer_markup(ja).startswith(f"ℹ️ {said}")
     assert "近い内容の箇所を出典欄に「関連」として示します。" in answer_markup(ja)
-    assert answer_markup(en).startswith("ℹ️ The documents don&#39;t answer this&#46;")
+    assert answer_markup(en).startswith(
+        "ℹ️ The documents say nothing that answers “What were 2007 sales”&#46;"
+    )
     assert "資料" not in answer_markup(en).split("<div class='kt-foot'>")[0]
-    assert "<b>資料にはこの質問への答えが見つかりませんでした。</b> 近い内容:" in sources_html(ja)
-    assert "<b>The documents don't answer this.</b> Closest passages:" in sources_html(en)
-    assert copy_text(ja).startswith("資料にはこの質問への答えが見つかりませんでした。")
-    alone = _refusal("こんにちは")  # nothing related: the refusal alone, no jump
-    assert copy_text(alone) == "資料にはこの質問への答えが見つかりませんでした。"
+    assert f"<b>{said}</b> 近い内容:" in sources_html(ja)
+    assert "answers “What were 2007 sales”.</b> Closest passages:" in sources_html(en)
+    assert copy_text(ja).startswith(said)
+    alone = _refusal("こんにちは")  # no topic to name: the question is quoted back
+    assert copy_text(alone) == "資料には「こんにちは」への答えが見つかりませんでした。"
     assert "kt-jump" not in answer_markup(alone) and "近い内容" not in sources_html(alone)
+
+
+def test_a_refusal_quotes_a_hostile_or_long_question_safely() -> None:
+    hostile = _refusal("<img src=x onerror=alert(1)>は何？", [HIT])
+    assert "<img" not in sources_html(hostile) and "<img" not in answer_markup(hostile)
+    long = _refusal("「" + "あ" * 200 + "」って何を言っているの")
+    assert len(copy_text(long)) < 100 and "…" in copy_text(long)
 
 
 def test_a_refusal_offers_related_passages_not_sources_and_hides_the_numbers() -> None:
