@@ -5,6 +5,13 @@ each leg is put on the scale of its own spread over the chunks before the weight
 On JSQuAD valid (JGLUE, CC BY-SA 4.0) the fusion beats either leg alone (see
 `benchmarks/README.md`).
 
+Without scoring every chunk: each leg's mean and spread over all chunks come from corpus
+statistics (the dense leg's from the vectors' mean and second moment, since the mean of q·v
+is q·mean(v) and its square's mean is qᵀ·mean(v vᵀ)·q; the lexical leg's from its sparse
+scores), so only a pool of the best candidates of each leg is fused. The pool grows until
+no chunk outside it can beat the k-th fused score (Fagin's threshold algorithm): the result
+is the one fusing every chunk would give, at the cost of a top-M search.
+
 The lexical leg's weight is set per query: `lexical_weight` scaled by the share of the query's
 idf mass that occurs in the index at all (`BM25.matchable_share`; see `query_weight`). A
 Japanese question over Japanese text keeps nearly all of it. An English one keeps only the
@@ -16,28 +23,99 @@ rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 
 from .index import Index
 from .lexical import BM25
 from .types import Hit
 
+POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
+_BLOCK = 65_536  # vectors per step when summing the second moment (bounds the float64 copy)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A leg's mean and standard deviation over all chunks, for one query."""
+
+    mean: float
+    std: float
+
+    def z(self, scores: np.ndarray) -> np.ndarray:
+        """z-scores; all zeros when every chunk scored the same (e.g. a single chunk)."""
+        if self.std <= 0:
+            return np.zeros(np.shape(scores), dtype=np.float64)
+        return (np.asarray(scores, dtype=np.float64) - self.mean) / self.std
+
+
+class DenseMoments:
+    """The chunk vectors' mean and second moment: every cosine's mean and spread, exactly."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        n, dim = vectors.shape
+        total, second = np.zeros(dim), np.zeros((dim, dim))
+        for lo in range(0, n, _BLOCK):
+            block = vectors[lo : lo + _BLOCK].astype(np.float64)
+            total += block.sum(axis=0)
+            second += block.T @ block
+        self.mean = total / max(n, 1)
+        self.second = second / max(n, 1)
+
+    def spread(self, query_vector: np.ndarray) -> Spread:
+        """Mean and spread of the query's cosine with every chunk.
+
+        Example: vectors [[1, 0], [0, 1]], query [1, 0] -> cosines [1, 0]: Spread(0.5, 0.5)
+        """
+        q = np.asarray(query_vector, dtype=np.float64).reshape(-1)
+        mean = float(q @ self.mean)
+        variance = float(q @ self.second @ q) - mean * mean
+        # Rounding leaves a tiny variance where all cosines are equal: treat it as none.
+        return Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
+
 
 class Searcher:
     """Retrieval over one loaded index generation."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, pool: int = POOL) -> None:
         self.index = index
+        self.pool = pool
         self.lexical = BM25.from_counts(index.term_counts)
+
+    @cached_property
+    def moments(self) -> DenseMoments:
+        """The vectors' moments, summed on first use (once per loaded generation)."""
+        return DenseMoments(self.index.all_vectors())
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float
     ) -> list[Hit]:
-        """The k best chunks for a query, best first (ties keep chunk order)."""
-        dense = self.dense_scores(query_vector)
+        """The k best chunks for a query, best first (ties keep chunk order): the same as
+        `fuse` over every chunk, from pools of each leg's best."""
+        n = self.index.vectors.ntotal
+        k = min(k, n)
+        if k <= 0:
+            return []
+        weight = self.query_weight(query, lexical_weight)
         lexical = self.lexical.scores(query)
-        fused = fuse(dense, lexical, self.query_weight(query, lexical_weight))
-        return [self._hit(int(i), fused[i], dense[i], lexical[i]) for i in top_k(fused, k)]
+        spreads = (self.moments.spread(query_vector), _spread(lexical))
+        pool = max(self.pool, k)
+        while True:
+            dense_top, lexical_top, dense = self._pools(query_vector, lexical, pool)
+            ids = np.union1d(dense_top, lexical_top)  # ascending: ties keep chunk order
+            fused = self._fused(weight, spreads, dense, lexical, ids, query_vector)
+            best = top_k(fused, k)
+            # Anything outside both pools scores at most what each pool's last member does.
+            bound = (1 - weight) * spreads[0].z(dense[dense_top[-1]]) + weight * spreads[1].z(
+                lexical[lexical_top[-1]]
+            )
+            if pool >= n or fused[best[-1]] > bound:
+                break
+            pool *= 4
+        return [
+            self._hit(int(ids[i]), fused[i], dense.get(int(ids[i])), lexical[ids[i]]) for i in best
+        ]
 
     def query_weight(self, query: str, lexical_weight: float) -> float:
         """The lexical leg's weight for this query, what `fuse` is given: `lexical_weight`
@@ -54,9 +132,36 @@ class Searcher:
         rest = 1.0 - lexical_weight
         return weighted / (weighted + rest) if weighted + rest > 0 else 0.0
 
+    def _pools(
+        self, query_vector: np.ndarray, lexical: np.ndarray, pool: int
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
+        """Each leg's `pool` best chunks, and the cosines FAISS gave for its own."""
+        n = self.index.vectors.ntotal
+        scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), min(pool, n))
+        dense = dict(zip(ids[0].tolist(), scores[0].tolist(), strict=True))
+        return ids[0].astype(np.int64), top_k(lexical, min(pool, n)), dense
+
+    def _fused(
+        self,
+        weight: float,
+        spreads: tuple[Spread, Spread],
+        dense: dict[int, float],
+        lexical: np.ndarray,
+        ids: np.ndarray,
+        query_vector: np.ndarray,
+    ) -> np.ndarray:
+        """The fused scores of the candidates `ids`; cosines FAISS did not return are computed
+        from the stored vectors (and remembered in `dense`)."""
+        missing = [int(i) for i in ids if int(i) not in dense]
+        if missing:
+            vectors = self.index.vectors.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+            cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+            dense.update(zip(missing, cosines.tolist(), strict=True))
+        cosine = np.array([dense[int(i)] for i in ids])
+        return (1 - weight) * spreads[0].z(cosine) + weight * spreads[1].z(lexical[ids])
+
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query with every chunk, in chunk order."""
-        # Every chunk's cosine is needed for the z-normalisation, so ask FAISS for all of them.
+        """Cosine of the query with every chunk, in chunk order (for sweeps over `fuse`)."""
         n = self.index.vectors.ntotal
         scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), n)
         dense = np.empty(n, dtype=np.float32)
@@ -97,5 +202,8 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
 
 def _z(scores: np.ndarray) -> np.ndarray:
     """z-scores; all zeros when every score is the same (e.g. a single chunk)."""
-    std = float(scores.std())
-    return np.zeros_like(scores) if std == 0 else (scores - scores.mean()) / std
+    return _spread(scores).z(scores)
+
+
+def _spread(scores: np.ndarray) -> Spread:
+    return Spread(float(scores.mean()), float(scores.std())) if len(scores) else Spread(0, 0)

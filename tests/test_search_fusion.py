@@ -191,3 +191,21 @@ def test_japanese_questions_rank_as_well_as_with_the_fixed_weight(
             found[name][0] += rank == 1
             found[name][1] += 0 < rank <= 5
     assert all(q >= f - 1 for q, f in zip(found["query"], found["fixed"], strict=True)), found
+
+
+@pytest.mark.parametrize("pool", [1, 64])
+def test_pooled_search_ranks_as_fusing_every_chunk_would(sample_searcher, embedder, pool) -> None:
+    """Search fuses only each leg's best (growing the pools from `pool` while a chunk outside
+    could still win) and its k hits are those of `fuse` over every chunk, scores included."""
+    pooled = Searcher(sample_searcher.index, pool=pool)
+    questions = [p.questions[0] for p in _sample()[:40]] + [q for q, _ in ENGLISH + STRAY]
+    for question in questions:
+        vector = embedder.encode_query(question)
+        dense, lexical = pooled.dense_scores(vector), pooled.lexical.scores(question)
+        full = fuse(dense, lexical, pooled.query_weight(question, WEIGHT))
+        expected = top_k(full, 10)
+        hits = pooled.search(question, vector, 10, WEIGHT)
+        chunk_ids = [pooled.index.chunks[i].chunk_id for i in expected]
+        assert [h.chunk_id for h in hits] == chunk_ids, question
+        assert [h.score for h in hits] == pytest.approx(full[expected].tolist(), abs=1e-4)
+        assert [h.dense for h in hits] == pytest.approx(dense[expected].tolist(), abs=1e-5)
