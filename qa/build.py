@@ -29,6 +29,7 @@ from .index import (
 )
 from .storage import sha256_file
 from .types import BuildStats, Chunk, Document
+from .vectors import layout as vector_layout
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,7 @@ def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) 
         "model": model_record(embedder),
         "chunking": settings.chunking_fingerprint(),
         TRUNCATED: plan.truncated,
+        "vectors": vector_layout(len(plan.chunks), settings.ann_min_chunks),
     }
     return write_generation(
         settings.index_dir, plan.documents, plan.chunks, np.stack(plan.vectors), header

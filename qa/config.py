@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine); 0.3-0.35
     # is best on JSQuAD valid (R@1 0.907 vs 0.807 dense, 0.893 lexical; benchmarks/README.md).
     lexical_weight: Share = 0.3
+    # From this many chunks on, vectors are searched through an HNSW graph (qa/vectors.py)
+    # instead of exactly: recall@10 against exact search in benchmarks/README.md.
+    ann_min_chunks: Positive = 200_000
     # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
     # answers only when that span beats its "no answer" score by min_reader_margin, or by
     # min_reader_margin_cross_lingual for a question without Japanese script answered from

@@ -7,7 +7,8 @@ index/
     documents.jsonl            one Document per line, with its text (spans refer to it) and
                                its file's size and mtime, which `qa status` compares
     chunks.jsonl               one Chunk per line, in vector order
-    vectors.faiss              FAISS inner-product index over unit vectors
+    vectors.faiss              FAISS inner-product index over unit vectors: exact, or an HNSW
+                               graph past QA_ANN_MIN_CHUNKS (the manifest's "vectors" says)
     lexical.npz                BM25 term counts per chunk (plain numpy arrays, no pickle)
     manifest.json              written last: model, settings, counts, sha256 of each file
 """
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from . import vectors as vector_index
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .lexical import TermCounts
 from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
@@ -42,6 +44,7 @@ POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICAL = "lexical.npz"
 _PREFIX = "gen-"
+FLAT: dict[str, Any] = {"kind": "flat"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,11 @@ class Index(Catalog):
     chunks: list[Chunk]
     vectors: faiss.Index
     term_counts: TermCounts  # lexical statistics of the chunks, for BM25
+
+    @property
+    def vector_layout(self) -> dict[str, Any]:
+        """How the vectors are searched (qa/vectors.py); flat in indexes that predate it."""
+        return self.manifest.get("vectors", FLAT)
 
     def all_vectors(self) -> np.ndarray:
         """The stored vectors, one row per chunk, in chunk order."""
@@ -164,12 +172,11 @@ def write_generation(
     name = f"{_PREFIX}{int(existing[-1][len(_PREFIX) :]) + 1 if existing else 1:06d}"
     folder = index_dir / name
     folder.mkdir()
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    searchable = vector_index.build(vectors, header.get("vectors", FLAT))
     files = {
         "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
         "chunks.jsonl": _jsonl([asdict(c) for c in chunks]),
-        "vectors.faiss": faiss.serialize_index(flat).tobytes(),
+        "vectors.faiss": faiss.serialize_index(searchable).tobytes(),
         LEXICAL: TermCounts.from_texts([c.text for c in chunks]).to_bytes(),
     }
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}

@@ -31,6 +31,7 @@ import numpy as np
 from .index import Index
 from .lexical import BM25
 from .types import Hit
+from .vectors import search as search_vectors
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
 _BLOCK = 65_536  # vectors per step when summing the second moment (bounds the float64 copy)
@@ -137,9 +138,10 @@ class Searcher:
     ) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
         """Each leg's `pool` best chunks, and the cosines FAISS gave for its own."""
         n = self.index.vectors.ntotal
-        scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), min(pool, n))
-        dense = dict(zip(ids[0].tolist(), scores[0].tolist(), strict=True))
-        return ids[0].astype(np.int64), top_k(lexical, min(pool, n)), dense
+        layout = self.index.vector_layout
+        scores, ids = search_vectors(self.index.vectors, layout, query_vector, min(pool, n))
+        dense = dict(zip(ids.tolist(), scores.tolist(), strict=True))
+        return ids, top_k(lexical, min(pool, n)), dense
 
     def _fused(
         self,
@@ -162,11 +164,8 @@ class Searcher:
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine of the query with every chunk, in chunk order (for sweeps over `fuse`)."""
-        n = self.index.vectors.ntotal
-        scores, ids = self.index.vectors.search(query_vector.reshape(1, -1), n)
-        dense = np.empty(n, dtype=np.float32)
-        dense[ids[0]] = scores[0]
-        return dense
+        query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return self.index.all_vectors() @ query
 
     def _hit(self, i: int, score: float, dense: float, lexical: float) -> Hit:
         c = self.index.chunks[i]

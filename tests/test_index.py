@@ -190,3 +190,25 @@ def test_damaged_current_generation_serves_the_previous_one(tiny_settings, damag
         victim.unlink()
     assert "extra.txt" not in load_index(tiny_settings.index_dir).documents
     assert not answer("講演したのは誰ですか？", settings=tiny_settings).abstained
+
+
+def test_a_large_index_is_searched_through_hnsw_recorded_in_its_manifest(tiny_settings) -> None:
+    """Past QA_ANN_MIN_CHUNKS the vectors go into an HNSW graph; the manifest names it and
+    its parameters, and on a small corpus its hits equal the exact index's."""
+    from qa import search
+
+    build_index(settings=tiny_settings, progress=False)
+    exact_index = load_index(tiny_settings.index_dir)
+    assert exact_index.manifest["vectors"] == {"kind": "flat"}
+    questions = ["講演したのは誰ですか？", "Xenのライセンスは？", "仮想化"]
+    dense_only = tiny_settings.replace(lexical_weight=0.0)
+    exact = [[h.chunk_id for h in search(q, k=3, settings=dense_only)] for q in questions]
+
+    graph = dense_only.replace(ann_min_chunks=1)
+    build_index(settings=graph, full=True, progress=False)
+    index = load_index(graph.index_dir)
+    layout = index.manifest["vectors"]
+    assert layout["kind"] == "hnsw" and layout["neighbours"] > 0 and layout["ef_search"] > 0
+    assert type(index.vectors).__name__ == "IndexHNSWFlat"
+    assert np.allclose(index.all_vectors(), exact_index.all_vectors())
+    assert [[h.chunk_id for h in search(q, k=3, settings=graph)] for q in questions] == exact
