@@ -27,6 +27,7 @@ from .index import (
     utc_now,
     write_generation,
 )
+from .lexical import TermCounts
 from .storage import sha256_file
 from .types import BuildStats, Chunk, Document
 from .vectors import layout as vector_layout
@@ -49,6 +50,9 @@ class _Plan:
     chunks: list[Chunk] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
     to_embed: list[int] = field(default_factory=list)  # positions in `chunks` still without vector
+    # Each chunk's row in the previous generation (-1: new), whose term counts it reuses.
+    sources: list[int] = field(default_factory=list)
+    previous_counts: TermCounts | None = None
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -158,7 +162,7 @@ def _plan(
     # Imported here: langchain takes about half a second to import, which `qa status` skips.
     from .chunking import chunk_document
 
-    plan = _Plan()
+    plan = _Plan(previous_counts=previous.term_counts if previous else None)
     cap = settings.max_document_chunks
     old_vectors = previous.all_vectors() if previous else None
     old_rows = _rows_by_document(previous) if previous else {}
@@ -175,6 +179,7 @@ def _plan(
                     plan.truncated[doc.doc_id] = total
                 rows = old_rows[doc.doc_id]
                 plan.chunks.extend(previous.chunks[r] for r in rows)  # type: ignore[union-attr]
+                plan.sources.extend(rows)
                 plan.vectors.extend(old_vectors[rows])
                 continue
         chunks = chunk_document(
@@ -194,6 +199,7 @@ def _plan(
         plan.documents.append(IndexedDocument(doc, len(chunks), utc_now(), size, mtime_ns))
         plan.to_embed.extend(range(len(plan.chunks), len(plan.chunks) + len(chunks)))
         plan.chunks.extend(chunks)
+        plan.sources.extend([-1] * len(chunks))
         plan.vectors.extend([np.empty(0, dtype=np.float32)] * len(chunks))
     return plan
 
@@ -212,11 +218,10 @@ def _rows_by_document(index: Index) -> dict[str, list[int]]:
 
 
 def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) -> str:
+    texts = [plan.chunks[i].text for i in plan.to_embed]
     if plan.to_embed:
         log.info("embedding %d chunks", len(plan.to_embed))
-        fresh = embedder.encode_documents(
-            [plan.chunks[i].text for i in plan.to_embed], settings.batch_size, progress
-        )
+        fresh = embedder.encode_documents(texts, settings.batch_size, progress)
         for row, position in enumerate(plan.to_embed):
             plan.vectors[position] = fresh[row]
     header = {
@@ -225,8 +230,12 @@ def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) 
         TRUNCATED: plan.truncated,
         "vectors": vector_layout(len(plan.chunks), settings.ann_min_chunks),
     }
+    # Only new chunks are counted; the rest keep the previous generation's counts.
+    counts = TermCounts.from_texts(texts)
+    if plan.previous_counts is not None:
+        counts = plan.previous_counts.recombined(np.asarray(plan.sources), counts)
     return write_generation(
-        settings.index_dir, plan.documents, plan.chunks, np.stack(plan.vectors), header
+        settings.index_dir, plan.documents, plan.chunks, np.stack(plan.vectors), counts, header
     )
 
 

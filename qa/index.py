@@ -162,10 +162,14 @@ def write_generation(
     documents: list[IndexedDocument],
     chunks: list[Chunk],
     vectors: np.ndarray,
+    term_counts: TermCounts,
     header: dict[str, Any],
 ) -> str:
     """Write a new generation, switch the pointer to it, prune old ones; return its name."""
     import faiss
+
+    if not (len(chunks) == len(vectors) == len(term_counts.lengths)):
+        raise ValueError("chunks, vectors and term counts disagree in number")
 
     previous = current_generation(index_dir)
     existing = _generations(index_dir)
@@ -177,7 +181,7 @@ def write_generation(
         "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
         "chunks.jsonl": _jsonl([asdict(c) for c in chunks]),
         "vectors.faiss": faiss.serialize_index(searchable).tobytes(),
-        LEXICAL: TermCounts.from_texts([c.text for c in chunks]).to_bytes(),
+        LEXICAL: term_counts.to_bytes(),
     }
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
     manifest = {

@@ -41,7 +41,7 @@ class TermCounts:
     def from_texts(cls, texts: list[str]) -> TermCounts:
         """Count the terms of every text.
 
-        Example: ["東京都", "東京"] -> vocabulary ["東京", "京都"], rows [0, 1, 0], tf [1, 1, 1]
+        Example: ["東京都", "東京"] -> vocabulary ["京都", "東京"], rows [0, 0, 1], tf [1, 1, 1]
         """
         ids: dict[str, int] = {}
         term_ids: list[int] = []
@@ -55,17 +55,69 @@ class TermCounts:
                 term_ids.append(ids.setdefault(term, len(ids)))
                 rows.append(row)
                 tf.append(n)
-        by_term = np.argsort(np.asarray(term_ids, dtype=np.int64), kind="stable")
-        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(
-            np.bincount(np.asarray(term_ids, dtype=np.int64), minlength=len(ids)), out=indptr[1:]
+        return cls._canonical(
+            list(ids), np.asarray(term_ids), np.asarray(rows), np.asarray(tf), lengths
         )
-        return cls(
+
+    def recombined(self, sources: np.ndarray, fresh: TermCounts) -> TermCounts:
+        """The counts of a new list of texts without recounting the old ones: text j is this
+        one's text `sources[j]`, or, where `sources[j]` is -1, the next text of `fresh`. Equal
+        to `from_texts` of the new list (both are canonical), at the cost of array operations.
+
+        Example: counts of ["東京", "大阪"], sources [1, -1], fresh of ["京都"] -> the counts
+        of ["大阪", "京都"]
+        """
+        sources = np.asarray(sources, dtype=np.int64)
+        kept = sources >= 0
+        new_row = np.full(len(self.lengths), -1, dtype=np.int64)
+        new_row[sources[kept]] = np.flatnonzero(kept)
+        old_rows = new_row[self.rows]
+        alive = old_rows >= 0
+        ids = {term: i for i, term in enumerate(self.vocabulary)}
+        fresh_ids = np.array(
+            [ids.setdefault(t, len(ids)) for t in fresh.vocabulary], dtype=np.int64
+        )
+        lengths = np.zeros(len(sources), dtype=np.int32)
+        lengths[kept] = self.lengths[sources[kept]]
+        lengths[~kept] = fresh.lengths
+        return TermCounts._canonical(
             list(ids),
-            indptr,
-            np.asarray(rows, dtype=np.int32)[by_term],
-            np.asarray(tf, dtype=np.int32)[by_term],
+            np.concatenate([self._term_of_posting()[alive], fresh_ids[fresh._term_of_posting()]]),
+            np.concatenate([old_rows[alive], np.flatnonzero(~kept)[fresh.rows]]),
+            np.concatenate([self.tf[alive], fresh.tf]),
             lengths,
+        )
+
+    def _term_of_posting(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.vocabulary)), np.diff(self.indptr))
+
+    @classmethod
+    def _canonical(
+        cls,
+        vocabulary: list[str],
+        term_ids: np.ndarray,
+        rows: np.ndarray,
+        tf: np.ndarray,
+        lengths: np.ndarray,
+    ) -> TermCounts:
+        """Counts in one canonical form whatever the order they were gathered in: terms in
+        code-point order (terms without postings dropped), postings by term, then text."""
+        term_ids = term_ids.astype(np.int64)
+        used = np.unique(term_ids)
+        names = [vocabulary[i] for i in used.tolist()]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(vocabulary), dtype=np.int64)
+        rank[used[order]] = np.arange(len(order))
+        terms_sorted = rank[term_ids]
+        by_term = np.lexsort((rows, terms_sorted))
+        indptr = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(terms_sorted, minlength=len(order)), out=indptr[1:])
+        return cls(
+            [names[i] for i in order],
+            indptr,
+            rows.astype(np.int32)[by_term],
+            tf.astype(np.int32)[by_term],
+            lengths.astype(np.int32),
         )
 
     def to_bytes(self) -> bytes:

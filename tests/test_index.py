@@ -75,6 +75,11 @@ def test_incremental_builds_embed_only_new_or_changed_documents(tiny_settings) -
     rebuilt = load_index(tiny_settings.index_dir)
     assert incremental.chunks == rebuilt.chunks
     assert np.allclose(incremental.all_vectors(), rebuilt.all_vectors(), atol=1e-5)
+    # Term counts reused across builds come out exactly as a full recount writes them.
+    kept, counted = incremental.term_counts, rebuilt.term_counts
+    assert kept.vocabulary == counted.vocabulary
+    for name in ("indptr", "rows", "tf", "lengths"):
+        assert np.array_equal(getattr(kept, name), getattr(counted, name)), name
 
 
 def test_failed_build_keeps_the_previous_index_serving(tiny_settings) -> None:

@@ -140,9 +140,36 @@ def test_idf_is_highest_for_unseen_and_rare_terms() -> None:
 
 def test_counts_layout_example_from_the_docstring() -> None:
     counts = TermCounts.from_texts(["東京都", "東京"])
-    assert counts.vocabulary == ["東京", "京都"]
-    assert counts.rows.tolist() == [0, 1, 0] and counts.tf.tolist() == [1, 1, 1]
-    assert counts.indptr.tolist() == [0, 2, 3] and counts.lengths.tolist() == [2, 1]
+    assert counts.vocabulary == ["京都", "東京"]
+    assert counts.rows.tolist() == [0, 0, 1] and counts.tf.tolist() == [1, 1, 1]
+    assert counts.indptr.tolist() == [0, 1, 3] and counts.lengths.tolist() == [2, 1]
+
+
+def _same(a: TermCounts, b: TermCounts) -> bool:
+    arrays = ("indptr", "rows", "tf", "lengths")
+    return a.vocabulary == b.vocabulary and all(
+        np.array_equal(getattr(a, n), getattr(b, n)) for n in arrays
+    )
+
+
+@given(
+    st.lists(st.text(alphabet="東京大阪都市 ab", max_size=12), max_size=8),
+    st.lists(st.text(alphabet="京都大阪新 bc", max_size=12), max_size=5),
+    st.randoms(use_true_random=False),
+)
+def test_recombined_counts_equal_counting_the_new_texts(old, fresh, rnd) -> None:
+    """Reusing old texts' counts (kept, dropped, reordered) and counting only the new ones
+    gives exactly what counting every text of the new list gives."""
+    kept = [i for i in range(len(old)) if rnd.random() < 0.7]
+    rnd.shuffle(kept)
+    sources = kept + [-1] * len(fresh)
+    rnd.shuffle(sources)
+    queue = iter(fresh)
+    texts = [old[i] if i >= 0 else next(queue) for i in sources]
+    recombined = TermCounts.from_texts(old).recombined(
+        np.asarray(sources, dtype=np.int64), TermCounts.from_texts(fresh)
+    )
+    assert _same(recombined, TermCounts.from_texts(texts))
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a zip", b"PK\x03\x04garbage"])
