@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,8 +85,14 @@ class Index(Catalog):
         return self.manifest.get("vectors", FLAT)
 
     def all_vectors(self) -> np.ndarray:
-        """The stored vectors, one row per chunk, in chunk order."""
+        """The stored vectors, one row per chunk, in chunk order (a copy)."""
         return np.asarray(self.vectors.reconstruct_n(0, self.vectors.ntotal), dtype=np.float32)
+
+    def vector_blocks(self, size: int) -> Iterator[np.ndarray]:
+        """The stored vectors in blocks of `size` rows, in chunk order (one copied at a time)."""
+        for start in range(0, self.vectors.ntotal, size):
+            count = min(size, self.vectors.ntotal - start)
+            yield np.asarray(self.vectors.reconstruct_n(start, count), dtype=np.float32)
 
     def check_model(self, embedder: Embedder) -> None:
         """Refuse to mix vectors of two models."""
@@ -219,11 +225,12 @@ def _load_generation(folder: Path) -> Index:
     catalog = _load_catalog(folder)
     try:
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
-        raw = np.frombuffer((folder / "vectors.faiss").read_bytes(), dtype=np.uint8)
         term_counts = _load_term_counts(folder, catalog.manifest, chunks)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # Memory-mapped, not copied: the pages are the file's, shared and evictable, and a
+        # server loading the next generation does not hold two copies of the vectors.
+        vectors = faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
-    vectors = faiss.deserialize_index(raw)
     if vectors.ntotal != len(chunks):
         raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
     return Index(

@@ -23,6 +23,7 @@ rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,7 +35,7 @@ from .types import Hit
 from .vectors import search as search_vectors
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
-_BLOCK = 65_536  # vectors per step when summing the second moment (bounds the float64 copy)
+_BLOCK = 65_536  # vectors per step when summing the moments (bounds the float64 copy)
 
 
 @dataclass(frozen=True)
@@ -54,15 +55,15 @@ class Spread:
 class DenseMoments:
     """The chunk vectors' mean and second moment: every cosine's mean and spread, exactly."""
 
-    def __init__(self, vectors: np.ndarray) -> None:
-        n, dim = vectors.shape
-        total, second = np.zeros(dim), np.zeros((dim, dim))
-        for lo in range(0, n, _BLOCK):
-            block = vectors[lo : lo + _BLOCK].astype(np.float64)
-            total += block.sum(axis=0)
-            second += block.T @ block
-        self.mean = total / max(n, 1)
-        self.second = second / max(n, 1)
+    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
+        n, total, second = 0, 0.0, 0.0
+        for block in blocks:
+            wide = block.astype(np.float64)
+            n += len(wide)
+            total = total + wide.sum(axis=0)
+            second = second + wide.T @ wide
+        self.mean = np.asarray(total) / max(n, 1)
+        self.second = np.asarray(second) / max(n, 1)
 
     def spread(self, query_vector: np.ndarray) -> Spread:
         """Mean and spread of the query's cosine with every chunk.
@@ -87,7 +88,7 @@ class Searcher:
     @cached_property
     def moments(self) -> DenseMoments:
         """The vectors' moments, summed on first use (once per loaded generation)."""
-        return DenseMoments(self.index.all_vectors())
+        return DenseMoments(self.index.vector_blocks(_BLOCK))
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float
