@@ -66,8 +66,10 @@ def build_index(
     with _writer_lock(settings):
         # Stat before reading: a file changed in between then looks changed, never unchanged.
         stats = _file_stats(settings.docs_dir)
-        corpus = load_corpus(settings.docs_dir, settings.max_document_bytes)
         previous = None if full else _reusable(settings, embedder)
+        corpus = load_corpus(
+            settings.docs_dir, settings.max_document_bytes, _unchanged(previous, stats, settings)
+        )
         plan = _plan(corpus.documents, previous, settings, embedder, stats)
         kept = {d.doc_id for d in corpus.documents}
         removed = (
@@ -133,6 +135,22 @@ def _reusable(settings: Settings, embedder: Embedder) -> Index | None:
         log.warning("re-embedding every document: chunk settings changed")
         return None
     return index
+
+
+def _unchanged(
+    previous: Index | None, stats: dict[str, FileStat], settings: Settings
+) -> dict[str, Document]:
+    """Indexed documents whose files have the size and mtime recorded when they were read:
+    reused without reading, parsing and hashing them again (what `qa status` trusts too)."""
+    if previous is None:
+        return {}
+    return {
+        doc_id: entry.document
+        for doc_id, entry in previous.documents.items()
+        if entry.size is not None
+        and stats.get(doc_id) == (entry.size, entry.mtime_ns)
+        and entry.size <= settings.max_document_bytes
+    }
 
 
 def _file_stats(folder: Path) -> dict[str, FileStat]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,24 @@ class Corpus:
     skipped: list[str]
 
 
-def load_corpus(folder: Path, max_bytes: int) -> Corpus:
+def load_corpus(
+    folder: Path, max_bytes: int, unchanged: Mapping[str, Document] | None = None
+) -> Corpus:
     """Load every supported file under `folder`; unreadable files are skipped, with the reason
-    in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it)."""
+    in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it).
+
+    `unchanged` holds documents the caller knows are as their files still are (by doc_id):
+    those are taken as they are, not read again.
+    """
     if not folder.is_dir():
         raise DocumentsNotFound(f"docs folder not found: {folder}")
     documents: list[Document] = []
     skipped: list[str] = []
     for path in _document_paths(folder):
         doc_id = path.relative_to(folder).as_posix()
+        if unchanged and doc_id in unchanged:
+            documents.append(unchanged[doc_id])
+            continue
         try:
             documents.append(load_document(path, doc_id, max_bytes))
         except Unextractable as exc:

@@ -217,3 +217,31 @@ def test_a_large_index_is_searched_through_hnsw_recorded_in_its_manifest(tiny_se
     assert type(index.vectors).__name__ == "IndexHNSWFlat"
     assert np.allclose(index.all_vectors(), exact_index.all_vectors())
     assert [[h.chunk_id for h in search(q, k=3, settings=graph)] for q in questions] == exact
+
+
+def test_a_build_reads_only_files_that_changed(tiny_settings, monkeypatch) -> None:
+    """Files whose size and mtime match what the index recorded are not read again; a file
+    touched since is read (and, if its bytes are the same, still not re-embedded)."""
+    import os
+
+    from qa import documents
+
+    docs = tiny_settings.docs_dir
+    (docs / "other.md").write_text("# 別の文書\n\n東京タワーは港区にある。", encoding="utf-8")
+    settled = time.time() - 60  # mtimes older than the build's settling window
+    for path in docs.iterdir():
+        os.utime(path, (settled, settled))
+    build_index(settings=tiny_settings, progress=False)
+    read: list[str] = []
+    real = documents.load_document
+
+    def counting(path, doc_id, max_bytes):  # the real loader, counted
+        read.append(doc_id)
+        return real(path, doc_id, max_bytes)
+
+    monkeypatch.setattr(documents, "load_document", counting)
+    again = build_index(settings=tiny_settings, progress=False)
+    assert read == [] and again.unchanged == 2
+    os.utime(docs / "other.md", (settled + 1, settled + 1))
+    touched = build_index(settings=tiny_settings, progress=False)
+    assert read == ["other.md"] and touched.chunks_embedded == 0 and touched.unchanged == 2
