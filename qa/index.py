@@ -185,7 +185,9 @@ def write_generation(
     searchable = vector_index.build(vectors, header.get("vectors", FLAT))
     files = {
         "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
-        "chunks.jsonl": _jsonl([asdict(c) for c in chunks]),
+        # vars, not asdict: a chunk holds no nested dataclass, and asdict's deep copy cost
+        # 40 µs a chunk (a third of the time of adding one document to 7,600 chunks).
+        "chunks.jsonl": _jsonl([vars(c) for c in chunks]),
         "vectors.faiss": faiss.serialize_index(searchable).tobytes(),
         LEXICAL: term_counts.to_bytes(),
     }
