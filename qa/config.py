@@ -101,8 +101,8 @@ class Settings(BaseSettings):
     # 0.685 (200 questions) at 5, and for 0.42 / 0.39 / 0.27 of 100 English ones: the
     # reader's scores compare spans within a passage better than across passages.
     reader_passages: Positive = 1
-    min_reader_margin: float = Field(-2.4, ge=-50, le=50)
-    min_reader_margin_cross_lingual: float = Field(-9.5, ge=-50, le=50)
+    min_reader_margin: float = Field(-1.7, ge=-50, le=50)
+    min_reader_margin_cross_lingual: float = Field(-9.4, ge=-50, le=50)
     reader_weights: UserPath = Field(default_factory=_default_reader_weights)
     quote_max_chars: Positive = 160  # a longer sentence is quoted as its clauses around the span
     max_question_chars: Positive = 1000
