@@ -30,6 +30,7 @@ from .index import (
 from .lexical import TermCounts
 from .storage import sha256_file
 from .types import BuildStats, Chunk, Document
+from .vectors import Moments
 from .vectors import layout as vector_layout
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class _Plan:
     # Each chunk's row in the previous generation (-1: new), whose term counts it reuses.
     sources: list[int] = field(default_factory=list)
     previous_counts: TermCounts | None = None
+    # The previous generation's vector moments less its rows not kept (None: sum them all).
+    moments: Moments | None = None
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -219,6 +222,10 @@ def _plan(
         plan.chunks.extend(chunks)
         plan.sources.extend([-1] * len(chunks))
         plan.vectors.extend([np.empty(0, dtype=np.float32)] * len(chunks))
+    if previous is not None and previous.moments is not None and old_vectors is not None:
+        dropped = np.ones(len(old_vectors), dtype=bool)
+        dropped[[row for row in plan.sources if row >= 0]] = False
+        plan.moments = previous.moments.plus(old_vectors[dropped], sign=-1)
     return plan
 
 
@@ -237,11 +244,18 @@ def _rows_by_document(index: Index) -> dict[str, list[int]]:
 
 def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) -> str:
     texts = [plan.chunks[i].text for i in plan.to_embed]
+    fresh = np.empty((0, embedder.dim), dtype=np.float32)
     if plan.to_embed:
         log.info("embedding %d chunks", len(plan.to_embed))
         fresh = embedder.encode_documents(texts, settings.batch_size, progress)
         for row, position in enumerate(plan.to_embed):
             plan.vectors[position] = fresh[row]
+    vectors = np.stack(plan.vectors)
+    # Moments too cost what changed: the previous sums, less dropped rows, plus new ones.
+    if plan.moments is not None:
+        moments = plan.moments.plus(fresh)
+    else:
+        moments = Moments.of([vectors], embedder.dim)
     header = {
         "model": model_record(embedder),
         "chunking": settings.chunking_fingerprint(),
@@ -253,7 +267,7 @@ def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) 
     if plan.previous_counts is not None:
         counts = plan.previous_counts.recombined(np.asarray(plan.sources), counts)
     return write_generation(
-        settings.index_dir, plan.documents, plan.chunks, np.stack(plan.vectors), counts, header
+        settings.index_dir, plan.documents, plan.chunks, vectors, counts, moments, header
     )
 
 

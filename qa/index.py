@@ -9,6 +9,8 @@ index/
     chunks.jsonl               one Chunk per line, in vector order
     vectors.faiss              FAISS inner-product index over unit vectors: exact, or an HNSW
                                graph past QA_ANN_MIN_CHUNKS (the manifest's "vectors" says)
+    moments.npz                the vectors' count, sum and sum of outer products (search's
+                               z-normalisation without scoring every chunk)
     lexical.npz                BM25 term counts per chunk (plain numpy arrays, no pickle)
     manifest.json              written last: model, settings, counts, sha256 of each file
 """
@@ -31,6 +33,7 @@ from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .lexical import TermCounts
 from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
 from .types import Chunk, Document
+from .vectors import Moments
 
 if TYPE_CHECKING:
     import faiss
@@ -43,6 +46,7 @@ SCHEMA_VERSION = 1
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LEXICAL = "lexical.npz"
+MOMENTS = "moments.npz"
 _PREFIX = "gen-"
 FLAT: dict[str, Any] = {"kind": "flat"}
 
@@ -78,6 +82,7 @@ class Index(Catalog):
     chunks: list[Chunk]
     vectors: faiss.Index
     term_counts: TermCounts  # lexical statistics of the chunks, for BM25
+    moments: Moments | None = None  # sums over the vectors; None in older generations
 
     @property
     def vector_layout(self) -> dict[str, Any]:
@@ -169,13 +174,14 @@ def write_generation(
     chunks: list[Chunk],
     vectors: np.ndarray,
     term_counts: TermCounts,
+    moments: Moments,
     header: dict[str, Any],
 ) -> str:
     """Write a new generation, switch the pointer to it, prune old ones; return its name."""
     import faiss
 
-    if not (len(chunks) == len(vectors) == len(term_counts.lengths)):
-        raise ValueError("chunks, vectors and term counts disagree in number")
+    if not (len(chunks) == len(vectors) == len(term_counts.lengths) == moments.count):
+        raise ValueError("chunks, vectors, term counts and moments disagree in number")
 
     previous = current_generation(index_dir)
     existing = _generations(index_dir)
@@ -190,6 +196,7 @@ def write_generation(
         "chunks.jsonl": _jsonl([vars(c) for c in chunks]),
         "vectors.faiss": faiss.serialize_index(searchable).tobytes(),
         LEXICAL: term_counts.to_bytes(),
+        MOMENTS: moments.to_bytes(),
     }
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
     manifest = {
@@ -228,6 +235,7 @@ def _load_generation(folder: Path) -> Index:
     try:
         chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
         term_counts = _load_term_counts(folder, catalog.manifest, chunks)
+        moments = _load_moments(folder, catalog.manifest, chunks)
         # Memory-mapped, not copied: the pages are the file's, shared and evictable, and a
         # server loading the next generation does not hold two copies of the vectors.
         vectors = faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
@@ -236,8 +244,25 @@ def _load_generation(folder: Path) -> Index:
     if vectors.ntotal != len(chunks):
         raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
     return Index(
-        catalog.generation, catalog.manifest, catalog.documents, chunks, vectors, term_counts
+        catalog.generation,
+        catalog.manifest,
+        catalog.documents,
+        chunks,
+        vectors,
+        term_counts,
+        moments,
     )
+
+
+def _load_moments(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> Moments | None:
+    """The stored vector moments (None in generations written before them); ValueError if
+    they do not describe these chunks."""
+    if MOMENTS not in manifest["files"]:
+        return None
+    moments = Moments.from_bytes((folder / MOMENTS).read_bytes())
+    if moments.count != len(chunks):
+        raise ValueError(f"{MOMENTS} sums {moments.count} vectors, not {len(chunks)}")
+    return moments
 
 
 def _load_term_counts(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> TermCounts:

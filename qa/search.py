@@ -23,8 +23,6 @@ rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -32,49 +30,11 @@ import numpy as np
 from .index import Index
 from .lexical import BM25
 from .types import Hit
+from .vectors import Moments, Spread
 from .vectors import search as search_vectors
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
-_BLOCK = 65_536  # vectors per step when summing the moments (bounds the float64 copy)
-
-
-@dataclass(frozen=True)
-class Spread:
-    """A leg's mean and standard deviation over all chunks, for one query."""
-
-    mean: float
-    std: float
-
-    def z(self, scores: np.ndarray) -> np.ndarray:
-        """z-scores; all zeros when every chunk scored the same (e.g. a single chunk)."""
-        if self.std <= 0:
-            return np.zeros(np.shape(scores), dtype=np.float64)
-        return (np.asarray(scores, dtype=np.float64) - self.mean) / self.std
-
-
-class DenseMoments:
-    """The chunk vectors' mean and second moment: every cosine's mean and spread, exactly."""
-
-    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
-        n, total, second = 0, 0.0, 0.0
-        for block in blocks:
-            wide = block.astype(np.float64)
-            n += len(wide)
-            total = total + wide.sum(axis=0)
-            second = second + wide.T @ wide
-        self.mean = np.asarray(total) / max(n, 1)
-        self.second = np.asarray(second) / max(n, 1)
-
-    def spread(self, query_vector: np.ndarray) -> Spread:
-        """Mean and spread of the query's cosine with every chunk.
-
-        Example: vectors [[1, 0], [0, 1]], query [1, 0] -> cosines [1, 0]: Spread(0.5, 0.5)
-        """
-        q = np.asarray(query_vector, dtype=np.float64).reshape(-1)
-        mean = float(q @ self.mean)
-        variance = float(q @ self.second @ q) - mean * mean
-        # Rounding leaves a tiny variance where all cosines are equal: treat it as none.
-        return Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
+_BLOCK = 65_536  # vectors read at a time when summing moments of an older generation
 
 
 class Searcher:
@@ -86,9 +46,13 @@ class Searcher:
         self.lexical = BM25.from_counts(index.term_counts)
 
     @cached_property
-    def moments(self) -> DenseMoments:
-        """The vectors' moments, summed on first use (once per loaded generation)."""
-        return DenseMoments(self.index.vector_blocks(_BLOCK))
+    def moments(self) -> Moments:
+        """The vectors' moments: stored with the generation, or (in generations written
+        before they were) summed on first use."""
+        if self.index.moments is not None:
+            return self.index.moments
+        dim = self.index.vectors.d
+        return Moments.of(self.index.vector_blocks(_BLOCK), dim)
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float

@@ -7,6 +7,9 @@ it loads and with which parameters it searches.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 128
 HNSW_EF_SEARCH = 128
+_BLOCK = 65_536  # vectors per step when summing moments (bounds the float64 copy)
 
 
 def layout(count: int, ann_min_chunks: int) -> dict[str, Any]:
@@ -64,3 +68,75 @@ def search(
         scores, ids = index.search(query, k)
     keep = ids[0] >= 0  # HNSW may return fewer than k (-1 pads)
     return scores[0][keep], ids[0][keep].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A score's mean and standard deviation over all chunks, for one query."""
+
+    mean: float
+    std: float
+
+    def z(self, scores: np.ndarray) -> np.ndarray:
+        """z-scores; all zeros when every chunk scored the same (e.g. a single chunk)."""
+        if self.std <= 0:
+            return np.zeros(np.shape(scores), dtype=np.float64)
+        return (np.asarray(scores, dtype=np.float64) - self.mean) / self.std
+
+
+@dataclass(frozen=True, eq=False)  # arrays: compare fields explicitly
+class Moments:
+    """Sums over the chunk vectors (count, Σv, Σvvᵀ): every query's cosine mean and spread
+    over all chunks follow exactly, and adding or removing vectors only adds or subtracts."""
+
+    count: int
+    total: np.ndarray  # float64, (dim,)
+    second: np.ndarray  # float64, (dim, dim)
+
+    @classmethod
+    def of(cls, blocks: Iterable[np.ndarray], dim: int) -> Moments:
+        """The sums over vectors given in blocks of rows."""
+        moments = cls(0, np.zeros(dim), np.zeros((dim, dim)))
+        for block in blocks:
+            moments = moments.plus(block)
+        return moments
+
+    def plus(self, vectors: np.ndarray, sign: int = 1) -> Moments:
+        """These sums with `vectors` added (sign 1) or taken out (sign -1)."""
+        count, total, second = self.count, self.total.copy(), self.second.copy()
+        for start in range(0, len(vectors), _BLOCK):
+            wide = np.asarray(vectors[start : start + _BLOCK], dtype=np.float64)
+            count += sign * len(wide)
+            total += sign * wide.sum(axis=0)
+            second += sign * (wide.T @ wide)
+        return Moments(count, total, second)
+
+    def spread(self, query_vector: np.ndarray) -> Spread:
+        """Mean and spread of the query's cosine with every chunk.
+
+        Example: vectors [[1, 0], [0, 1]], query [1, 0] -> cosines [1, 0]: Spread(0.5, 0.5)
+        """
+        q = np.asarray(query_vector, dtype=np.float64).reshape(-1)
+        n = max(self.count, 1)
+        mean = float(q @ self.total) / n
+        variance = float(q @ self.second @ q) / n - mean * mean
+        # Rounding leaves a tiny variance where all cosines are equal: treat it as none.
+        return Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
+
+    def to_bytes(self) -> bytes:
+        """The sums as an .npz archive of plain arrays (loadable with allow_pickle=False)."""
+        buffer = io.BytesIO()
+        np.savez(buffer, count=np.array([self.count]), total=self.total, second=self.second)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Moments:
+        """Read sums written by `to_bytes`; ValueError if they are not consistent."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                count, total, second = int(npz["count"][0]), npz["total"], npz["second"]
+        except (OSError, KeyError, IndexError, EOFError) as exc:
+            raise ValueError(f"vector moments cannot be read: {exc}") from None
+        if total.ndim != 1 or second.shape != (len(total), len(total)) or count < 0:
+            raise ValueError("vector moments are inconsistent")
+        return cls(count, total.astype(np.float64), second.astype(np.float64))

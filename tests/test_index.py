@@ -27,6 +27,7 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
         "documents.jsonl",
         "lexical.npz",
         MANIFEST,
+        "moments.npz",
         "vectors.faiss",
     ]
     manifest = json.loads((folder / MANIFEST).read_text())
@@ -39,6 +40,7 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
         "chunks.jsonl",
         "documents.jsonl",
         "lexical.npz",
+        "moments.npz",
         "vectors.faiss",
     }
     index = load_index(settings.index_dir)
@@ -76,6 +78,10 @@ def test_incremental_builds_embed_only_new_or_changed_documents(tiny_settings) -
     assert incremental.chunks == rebuilt.chunks
     assert np.allclose(incremental.all_vectors(), rebuilt.all_vectors(), atol=1e-5)
     # Term counts reused across builds come out exactly as a full recount writes them.
+    # So do the vector moments, kept by adding and subtracting what changed.
+    assert incremental.moments.count == rebuilt.moments.count == len(rebuilt.chunks)
+    assert np.allclose(incremental.moments.second, rebuilt.moments.second, atol=1e-4)
+    assert np.allclose(incremental.moments.total, rebuilt.moments.total, atol=1e-4)
     kept, counted = incremental.term_counts, rebuilt.term_counts
     assert kept.vocabulary == counted.vocabulary
     for name in ("indptr", "rows", "tf", "lengths"):
@@ -245,3 +251,24 @@ def test_a_build_reads_only_files_that_changed(tiny_settings, monkeypatch) -> No
     os.utime(docs / "other.md", (settled + 1, settled + 1))
     touched = build_index(settings=tiny_settings, progress=False)
     assert read == ["other.md"] and touched.chunks_embedded == 0 and touched.unchanged == 2
+
+
+def test_a_generation_without_stored_moments_still_searches_alike(tiny_settings) -> None:
+    """Generations written before moments.npz existed: search sums the moments itself."""
+    from qa.search import Searcher
+
+    build_index(settings=tiny_settings, progress=False)
+    index = load_index(tiny_settings.index_dir)
+    folder = tiny_settings.index_dir / index.generation
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    del manifest["files"]["moments.npz"]
+    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / "moments.npz").unlink()
+    older = load_index(tiny_settings.index_dir)
+    assert older.generation == index.generation and older.moments is None
+    vector = np.ones(older.vectors.d, dtype=np.float32) / np.sqrt(older.vectors.d)
+    stored, summed = Searcher(index), Searcher(older)
+    assert summed.moments.count == stored.moments.count
+    assert np.allclose(summed.moments.second, stored.moments.second, atol=1e-4)
+    ids = [[h.chunk_id for h in s.search("講演", vector, 3, 0.3)] for s in (stored, summed)]
+    assert ids[0] == ids[1]
