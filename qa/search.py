@@ -30,11 +30,10 @@ import numpy as np
 from .index import Index
 from .lexical import BM25
 from .types import Hit
-from .vectors import Moments, Spread
+from .vectors import BLOCK, Moments, Spread
 from .vectors import search as search_vectors
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
-_BLOCK = 65_536  # vectors read at a time when summing moments of an older generation
 
 
 class Searcher:
@@ -52,7 +51,7 @@ class Searcher:
         if self.index.moments is not None:
             return self.index.moments
         dim = self.index.vectors.d
-        return Moments.of(self.index.vector_blocks(_BLOCK), dim)
+        return Moments.of(self.index.vector_blocks(BLOCK), dim)
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float

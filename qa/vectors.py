@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 128
 HNSW_EF_SEARCH = 128
-_BLOCK = 65_536  # vectors per step when summing moments (bounds the float64 copy)
+BLOCK = 65_536  # vectors per step when summing moments (bounds the float64 copy)
 
 
 def layout(count: int, ann_min_chunks: int) -> dict[str, Any]:
@@ -104,8 +104,8 @@ class Moments:
     def plus(self, vectors: np.ndarray, sign: int = 1) -> Moments:
         """These sums with `vectors` added (sign 1) or taken out (sign -1)."""
         count, total, second = self.count, self.total.copy(), self.second.copy()
-        for start in range(0, len(vectors), _BLOCK):
-            wide = np.asarray(vectors[start : start + _BLOCK], dtype=np.float64)
+        for start in range(0, len(vectors), BLOCK):
+            wide = np.asarray(vectors[start : start + BLOCK], dtype=np.float64)
             count += sign * len(wide)
             total += sign * wide.sum(axis=0)
             second += sign * (wide.T @ wide)
