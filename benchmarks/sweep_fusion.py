@@ -33,7 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     squad = index_squad(JSQUAD, args.workdir)
     s, embedder, searcher = squad.settings, squad.embedder, squad.searcher
-    searcher.lexical = BM25.from_counts(searcher.index.term_counts, args.k1, args.b)
+    parts = [segment.term_counts for segment in searcher.index.segments]
+    searcher.lexical = BM25.from_counts(parts, searcher.index.alive, args.k1, args.b)
     doc_ids = [c.doc_id for c in searcher.index.chunks]
     ranks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
     for n, paragraph in enumerate(squad.paragraphs):

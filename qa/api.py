@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from .index import Index, IndexedDocument, current_generation, load_catalog, loa
 from .questions import Turn, check_question, search_query
 from .reader import Reader, build_reader
 from .search import Searcher
-from .types import Answer, BuildStats, Hit
+from .types import Answer, BuildStats, Document, Hit
 
 log = logging.getLogger(__name__)
 _searchers: dict[Path, Searcher] = {}
@@ -42,8 +42,19 @@ class IndexStatus:
 
     def chunk_count(self, entry: IndexedDocument) -> str:
         """How many chunks of the document are indexed: "7", or "2 of 7" when capped."""
-        total = self.truncated.get(entry.document.doc_id)
+        total = self.truncated.get(entry.doc_id)
         return f"{entry.chunks} of {total}" if total else str(entry.chunks)
+
+    def segments_line(self) -> str:
+        """How the index is stored: "segments 3 (12,040 rows, 1,204 of them dead until a
+        merge: qa build --optimize)"."""
+        records = self.manifest["segments"]
+        rows = sum(r["rows"] for r in records)
+        dead = rows - sum(r["live"] for r in records)
+        line = f"segments {len(records)} ({rows:,} rows"
+        if dead:
+            return line + f", {dead:,} of them dead until a merge: qa build --optimize)"
+        return line + ")"
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,7 @@ def answer_stream(
     searcher = _searcher(s, embedder)
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
-    documents = {d: e.document for d, e in searcher.index.documents.items()}
-    found = Retrieved(hits, documents)
+    found = Retrieved(hits, searcher.index.documents)
     extractive = compose(cleaned, searched, found, _reader(s, embedder), s)
     if not s.llm_url or not hits:
         yield extractive
@@ -162,14 +172,16 @@ def search(
 def build_index(
     *,
     full: bool = False,
+    optimize: bool = False,
     progress: bool = True,
     index_dir: Path | str | None = None,
     docs_dir: Path | str | None = None,
     settings: Settings | None = None,
 ) -> BuildStats:
-    """Index new and changed documents of the docs folder (everything with full=True)."""
+    """Index new and changed documents of the docs folder (everything with full=True; with
+    optimize=True, also merge every segment into as few as a full build writes)."""
     s = _settings(settings, index_dir=index_dir, docs_dir=docs_dir)
-    return _build.build_index(s, _embedder(s), full=full, progress=progress)
+    return _build.build_index(s, _embedder(s), full=full, optimize=optimize, progress=progress)
 
 
 def add_documents(
@@ -202,7 +214,7 @@ def status(
 ) -> IndexStatus:
     """The served index and what is stale about it.
 
-    Fast: reads the manifest and documents table only, and loads no model. A configured
+    Fast: reads the manifest and catalog only, and loads no model. A configured
     model whose name differs from the manifest's is reported stale; whether its weights
     differ is checked where the model is loaded anyway, when searching.
     """
@@ -211,10 +223,16 @@ def status(
     return IndexStatus(
         catalog.generation,
         catalog.manifest,
-        list(catalog.documents.values()),
+        list(catalog.entries.values()),
         _build.staleness(catalog, s),
         catalog.manifest.get(_build.TRUNCATED, {}),
     )
+
+
+def indexed_documents(*, settings: Settings | None = None) -> Mapping[str, Document]:
+    """The documents of the served index, with their text, by doc_id."""
+    s = settings or Settings.load()
+    return _searcher(s, _embedder(s)).index.documents
 
 
 def _settings(settings: Settings | None, **overrides: Any) -> Settings:

@@ -1,4 +1,5 @@
-"""Incremental index builds: only new or changed documents are chunked and embedded."""
+"""Incremental index builds: only new or changed documents are chunked and embedded, into
+a new segment; the rows of removed or replaced ones die where they are (qa/index.py)."""
 
 from __future__ import annotations
 
@@ -14,20 +15,22 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from .config import Settings
-from .documents import _document_paths, load_corpus, load_document
+from .documents import Corpus, _document_paths, load_corpus, load_document
 from .embedding import Embedder
 from .errors import CorruptIndex, IncompatibleIndex, IndexBusy, IndexNotFound
 from .formats import SUFFIXES, Unextractable
 from .index import (
     Catalog,
-    Index,
     IndexedDocument,
-    load_index,
+    load_catalog,
+    load_moments,
     model_record,
     utc_now,
     write_generation,
 )
 from .lexical import TermCounts
+from .merging import groups, merge, to_merge
+from .segments import read_vectors, write_segment
 from .storage import sha256_file
 from .types import BuildStats, Chunk, Document
 from .vectors import Moments
@@ -45,27 +48,28 @@ FileStat = tuple[int, int]  # (size, mtime_ns) of a document's file
 
 @dataclass
 class _Plan:
-    """Documents of the next generation: reused rows of the previous one, or new ones to embed."""
+    """The next generation's documents: catalog entries kept as they are, and documents to
+    chunk and embed (new or changed); the previous entries whose rows die."""
 
-    documents: list[IndexedDocument] = field(default_factory=list)
-    chunks: list[Chunk] = field(default_factory=list)
-    vectors: list[np.ndarray] = field(default_factory=list)
-    to_embed: list[int] = field(default_factory=list)  # positions in `chunks` still without vector
-    # Each chunk's row in the previous generation (-1: new), whose term counts it reuses.
-    sources: list[int] = field(default_factory=list)
-    previous_counts: TermCounts | None = None
-    # The previous generation's vector moments less its rows not kept (None: sum them all).
-    moments: Moments | None = None
+    kept: list[IndexedDocument] = field(default_factory=list)
+    fresh: list[Document] = field(default_factory=list)
+    dropped: list[IndexedDocument] = field(default_factory=list)
+    stats: dict[str, FileStat] = field(default_factory=dict)  # of the files, by doc_id
     added: int = 0
     updated: int = 0
-    unchanged: int = 0
     truncated: dict[str, int] = field(default_factory=dict)  # doc_id: chunks before the cap
 
 
 def build_index(
-    settings: Settings, embedder: Embedder, full: bool = False, progress: bool = True
+    settings: Settings,
+    embedder: Embedder,
+    full: bool = False,
+    optimize: bool = False,
+    progress: bool = True,
 ) -> BuildStats:
-    """Bring the index in line with the docs folder; a no-op when nothing changed."""
+    """Bring the index in line with the docs folder: new and changed documents go into a new
+    segment, removed ones become tombstones. A no-op when nothing changed (and no `optimize`,
+    which merges every segment, or `full`, which embeds everything again)."""
     with _writer_lock(settings):
         # Stat before reading: a file changed in between then looks changed, never unchanged.
         stats = _file_stats(settings.docs_dir)
@@ -73,34 +77,28 @@ def build_index(
         corpus = load_corpus(
             settings.docs_dir, settings.max_document_bytes, _unchanged(previous, stats, settings)
         )
-        plan = _plan(corpus.documents, previous, settings, embedder, stats)
-        kept = {d.doc_id for d in corpus.documents}
-        removed = (
-            [d for d in previous.documents.values() if d.document.doc_id not in kept]
-            if previous
-            else []
-        )
+        plan = _plan(corpus, previous, settings, stats)
         # Same vectors under another model name still need a manifest that names it.
         same_model = previous is not None and previous.manifest["model"] == model_record(embedder)
-        if previous and same_model and not (plan.added or plan.updated or removed):
-            generation = previous.generation
+        if previous and same_model and not (plan.fresh or plan.dropped or optimize):
+            generation, embedded = previous.generation, 0
+            total = previous.manifest["counts"]["chunks"]
         else:
-            generation = _write(settings, embedder, plan, progress)
+            written = _write(settings, embedder, previous, plan, optimize, progress)
+            generation, total, embedded = written
     return BuildStats(
         added=plan.added,
         updated=plan.updated,
-        removed=len(removed),
-        unchanged=plan.unchanged,
-        chunks_total=len(plan.chunks),
-        chunks_embedded=len(plan.to_embed),
-        chunks_removed=len(previous.chunks) - (len(plan.chunks) - len(plan.to_embed))
-        if previous
-        else 0,
+        removed=len(plan.dropped) - plan.updated,
+        unchanged=len(plan.kept),
+        chunks_total=total,
+        chunks_embedded=embedded,
+        chunks_removed=sum(e.chunks for e in plan.dropped),
         skipped=corpus.skipped,
         truncated=[
-            f"{doc_id}: kept the first {settings.max_document_chunks:,} of {total:,} chunks "
+            f"{doc_id}: kept the first {settings.max_document_chunks:,} of {n:,} chunks "
             "(max_document_chunks)"
-            for doc_id, total in plan.truncated.items()
+            for doc_id, n in plan.truncated.items()
         ],
         generation=generation,
     )
@@ -124,35 +122,38 @@ def _writer_lock(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
-def _reusable(settings: Settings, embedder: Embedder) -> Index | None:
-    """The current index if its vectors and chunks can be reused as they are."""
+def _reusable(settings: Settings, embedder: Embedder) -> Catalog | None:
+    """The current catalog if its vectors and chunks can be reused as they are."""
     try:
-        index = load_index(settings.index_dir)
-        index.check_model(embedder)
+        catalog = load_catalog(settings.index_dir, hash_segments=False)
+        catalog.check_model(embedder)
     except (IndexNotFound, CorruptIndex):
         return None
     except IncompatibleIndex as exc:
         log.warning("re-embedding every document: %s", exc)
         return None
-    if index.manifest["chunking"] != settings.chunking_fingerprint():
+    if catalog.manifest["chunking"] != settings.chunking_fingerprint():
         log.warning("re-embedding every document: chunk settings changed")
         return None
-    return index
+    return catalog
 
 
 def _unchanged(
-    previous: Index | None, stats: dict[str, FileStat], settings: Settings
-) -> dict[str, Document]:
-    """Indexed documents whose files have the size and mtime recorded when they were read:
-    reused without reading, parsing and hashing them again (what `qa status` trusts too)."""
+    previous: Catalog | None, stats: dict[str, FileStat], settings: Settings
+) -> set[str]:
+    """Indexed documents whose files have the size and mtime recorded when they were read,
+    indexed under today's chunk cap: kept without reading, parsing and hashing them again
+    (what `qa status` trusts too)."""
     if previous is None:
-        return {}
+        return set()
+    totals = _chunk_totals(previous)
     return {
-        doc_id: entry.document
-        for doc_id, entry in previous.documents.items()
+        doc_id
+        for doc_id, entry in previous.entries.items()
         if entry.size is not None
         and stats.get(doc_id) == (entry.size, entry.mtime_ns)
         and entry.size <= settings.max_document_bytes
+        and min(totals[doc_id], settings.max_document_chunks) == entry.chunks
     }
 
 
@@ -174,35 +175,118 @@ def _file_stats(folder: Path) -> dict[str, FileStat]:
 
 
 def _plan(
-    documents: list[Document],
-    previous: Index | None,
+    corpus: Corpus, previous: Catalog | None, settings: Settings, stats: dict[str, FileStat]
+) -> _Plan:
+    plan = _Plan(stats=stats)
+    old_entries = previous.entries if previous else {}
+    totals = _chunk_totals(previous) if previous else {}
+    cap = settings.max_document_chunks
+
+    def keep(entry: IndexedDocument) -> None:
+        size, mtime_ns = stats.get(entry.doc_id, (None, None))
+        plan.kept.append(dataclasses.replace(entry, size=size, mtime_ns=mtime_ns))
+        if totals[entry.doc_id] > cap:
+            plan.truncated[entry.doc_id] = totals[entry.doc_id]
+
+    for doc_id in corpus.known:
+        keep(old_entries[doc_id])
+    for doc in corpus.documents:
+        old = old_entries.get(doc.doc_id)
+        # Unless the cap changed: then it is chunked again.
+        if old and old.sha256 == doc.sha256 and min(totals[doc.doc_id], cap) == old.chunks:
+            keep(old)
+            continue
+        plan.fresh.append(doc)
+        plan.added += old is None
+        plan.updated += old is not None
+        if old is not None:
+            plan.dropped.append(old)
+    taken = {e.doc_id for e in plan.kept} | {d.doc_id for d in plan.fresh}
+    plan.dropped += [e for d, e in old_entries.items() if d not in taken]
+    return plan
+
+
+def _chunk_totals(catalog: Catalog) -> dict[str, int]:
+    """Chunks of each indexed document before the cap (more than it holds if truncated)."""
+    totals = {d: entry.chunks for d, entry in catalog.entries.items()}
+    return totals | catalog.manifest.get(TRUNCATED, {})
+
+
+def _write(
     settings: Settings,
     embedder: Embedder,
-    stats: dict[str, FileStat],
-) -> _Plan:
+    previous: Catalog | None,
+    plan: _Plan,
+    optimize: bool,
+    progress: bool,
+) -> tuple[str, int, int]:
+    """Write the new documents' segments and the generation over them; return its name, its
+    chunk count and how many chunks were embedded."""
+    index_dir = settings.index_dir
+    records = previous.segment_records if previous else []
+    moments = Moments.of([], embedder.dim)
+    if previous is not None:
+        # The previous sums, less the rows that die, plus the new ones: what changed.
+        moments = load_moments(index_dir, previous).plus(_vectors(index_dir, plan.dropped), -1)
+    entries = list(plan.kept)
+    embedded = 0
+    # One segment per `segment_chunks` new rows: a build holds one segment's worth at a time.
+    chunked = _chunked(plan, settings, embedder)
+    for group in groups(chunked, lambda item: len(item[1]), settings.segment_chunks):
+        chunks = [c for _, doc_chunks in group for c in doc_chunks]
+        texts = [c.text for c in chunks]
+        log.info("embedding %d chunks", len(chunks))
+        vectors = embedder.encode_documents(texts, settings.batch_size, progress)
+        counts = TermCounts.from_texts(texts)
+        # The layout the generation's size calls for once these rows are in.
+        layout = vector_layout(moments.count + len(chunks), settings.ann_min_chunks)
+        documents = [doc for doc, _ in group]
+        record = write_segment(index_dir, documents, chunks, vectors, counts, layout)
+        records.append(record)
+        moments = moments.plus(vectors)
+        embedded += len(chunks)
+        starts = np.cumsum([0, *(len(doc_chunks) for _, doc_chunks in group)])
+        for (doc, doc_chunks), row in zip(group, starts.tolist(), strict=False):
+            size, mtime_ns = plan.stats.get(doc.doc_id, (None, None))
+            terms = int(counts.lengths[row : row + len(doc_chunks)].sum())
+            entries.append(
+                IndexedDocument(
+                    doc.doc_id,
+                    doc.title,
+                    doc.sha256,
+                    len(doc_chunks),
+                    utc_now(),
+                    record["name"],
+                    row,
+                    terms,
+                    size,
+                    mtime_ns,
+                )
+            )
+    entries.sort(key=lambda e: e.doc_id.split("/"))  # the docs folder's order
+    layout = vector_layout(moments.count, settings.ann_min_chunks)
+    limit = settings.segment_chunks
+    names = to_merge(records, entries, limit, settings.max_segments, optimize)
+    if names:
+        entries, records = merge(index_dir, entries, records, names, limit, layout)
+    header = {
+        "model": model_record(embedder),
+        "chunking": settings.chunking_fingerprint(),
+        TRUNCATED: plan.truncated,
+    }
+    name = write_generation(index_dir, entries, records, moments, header)
+    return name, moments.count, embedded
+
+
+def _chunked(
+    plan: _Plan, settings: Settings, embedder: Embedder
+) -> Iterator[tuple[Document, list[Chunk]]]:
+    """Each new or changed document with its chunks (up to the cap), one at a time."""
     # Imported here: langchain takes about half a second to import, which `qa status` skips.
     from .chunking import chunk_document
 
-    plan = _Plan(previous_counts=previous.term_counts if previous else None)
     cap = settings.max_document_chunks
-    old_vectors = previous.all_vectors() if previous else None
-    old_rows = _rows_by_document(previous) if previous else {}
-    old_totals = _chunk_totals(previous) if previous else {}
-    for doc in documents:
-        old = previous.documents.get(doc.doc_id) if previous else None
-        if old is not None and old.document.sha256 == doc.sha256 and old_vectors is not None:
-            total = old_totals[doc.doc_id]
-            if min(total, cap) == old.chunks:  # else the chunk cap changed: chunk it again
-                plan.unchanged += 1
-                size, mtime_ns = stats.get(doc.doc_id, (None, None))
-                plan.documents.append(dataclasses.replace(old, size=size, mtime_ns=mtime_ns))
-                if total > cap:
-                    plan.truncated[doc.doc_id] = total
-                rows = old_rows[doc.doc_id]
-                plan.chunks.extend(previous.chunks[r] for r in rows)  # type: ignore[union-attr]
-                plan.sources.extend(rows)
-                plan.vectors.extend(old_vectors[rows])
-                continue
+    for doc in plan.fresh:
         chunks = chunk_document(
             doc,
             settings.chunk_size,
@@ -213,62 +297,19 @@ def _plan(
         if len(chunks) > cap:
             log.info("%s: indexing only its first %d of %d chunks", doc.doc_id, cap, len(chunks))
             plan.truncated[doc.doc_id] = len(chunks)
-            chunks = chunks[:cap]
-        plan.added += old is None
-        plan.updated += old is not None
-        size, mtime_ns = stats.get(doc.doc_id, (None, None))
-        plan.documents.append(IndexedDocument(doc, len(chunks), utc_now(), size, mtime_ns))
-        plan.to_embed.extend(range(len(plan.chunks), len(plan.chunks) + len(chunks)))
-        plan.chunks.extend(chunks)
-        plan.sources.extend([-1] * len(chunks))
-        plan.vectors.extend([np.empty(0, dtype=np.float32)] * len(chunks))
-    if previous is not None and previous.moments is not None and old_vectors is not None:
-        dropped = np.ones(len(old_vectors), dtype=bool)
-        dropped[[row for row in plan.sources if row >= 0]] = False
-        plan.moments = previous.moments.plus(old_vectors[dropped], sign=-1)
-    return plan
+        yield doc, chunks[:cap]
 
 
-def _chunk_totals(index: Catalog) -> dict[str, int]:
-    """Chunks of each indexed document before the cap (more than it holds if truncated)."""
-    totals = {d: entry.chunks for d, entry in index.documents.items()}
-    return totals | index.manifest.get(TRUNCATED, {})
-
-
-def _rows_by_document(index: Index) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for i, chunk in enumerate(index.chunks):
-        rows.setdefault(chunk.doc_id, []).append(i)
-    return rows
-
-
-def _write(settings: Settings, embedder: Embedder, plan: _Plan, progress: bool) -> str:
-    texts = [plan.chunks[i].text for i in plan.to_embed]
-    fresh = np.empty((0, embedder.dim), dtype=np.float32)
-    if plan.to_embed:
-        log.info("embedding %d chunks", len(plan.to_embed))
-        fresh = embedder.encode_documents(texts, settings.batch_size, progress)
-        for row, position in enumerate(plan.to_embed):
-            plan.vectors[position] = fresh[row]
-    vectors = np.stack(plan.vectors)
-    # Moments too cost what changed: the previous sums, less dropped rows, plus new ones.
-    if plan.moments is not None:
-        moments = plan.moments.plus(fresh)
-    else:
-        moments = Moments.of([vectors], embedder.dim)
-    header = {
-        "model": model_record(embedder),
-        "chunking": settings.chunking_fingerprint(),
-        TRUNCATED: plan.truncated,
-        "vectors": vector_layout(len(plan.chunks), settings.ann_min_chunks),
-    }
-    # Only new chunks are counted; the rest keep the previous generation's counts.
-    counts = TermCounts.from_texts(texts)
-    if plan.previous_counts is not None:
-        counts = plan.previous_counts.recombined(np.asarray(plan.sources), counts)
-    return write_generation(
-        settings.index_dir, plan.documents, plan.chunks, vectors, counts, moments, header
-    )
+def _vectors(index_dir: Path, entries: list[IndexedDocument]) -> np.ndarray:
+    """The stored vectors of these catalog entries' rows (read from their segments)."""
+    blocks = [np.empty((0, 0), dtype=np.float32)]
+    by_segment: dict[str, list[IndexedDocument]] = {}
+    for entry in entries:
+        by_segment.setdefault(entry.segment, []).append(entry)
+    for name, mine in by_segment.items():
+        vectors = read_vectors(index_dir, name)
+        blocks += [vectors.reconstruct_n(e.row, e.chunks) for e in mine]
+    return np.concatenate(blocks[1:]) if len(blocks) > 1 else blocks[0]
 
 
 def staleness(catalog: Catalog, settings: Settings) -> list[str]:
@@ -293,7 +334,7 @@ def staleness(catalog: Catalog, settings: Settings) -> list[str]:
     on_disk = {p.relative_to(folder).as_posix(): p for p in _document_paths(folder)}
     if not on_disk:
         return [*reasons, f"no readable document ({', '.join(SUFFIXES)}) in {folder}"]
-    indexed = catalog.documents
+    indexed = catalog.entries
     states = {d: _state(on_disk[d], indexed[d], settings) for d in on_disk.keys() & indexed.keys()}
     reasons += [
         f"new: {d}"
@@ -320,7 +361,7 @@ def _state(path: Path, entry: IndexedDocument, settings: Settings) -> str:
             return "removed"
         if (st.st_size, st.st_mtime_ns) == (entry.size, entry.mtime_ns):
             return "same"
-        return "same" if sha256_file(path) == entry.document.sha256 else "changed"
+        return "same" if sha256_file(path) == entry.sha256 else "changed"
     except OSError:
         return "removed"
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace, s: Settings) -> int:
-    return _report(api.build_index(full=args.full, settings=s))
+    return _report(api.build_index(full=args.full, optimize=args.optimize, settings=s))
 
 
 def _add(args: argparse.Namespace, s: Settings) -> int:
@@ -110,8 +110,9 @@ def _status(args: argparse.Namespace, s: Settings) -> int:
     model, chunking = st.manifest["model"], st.manifest["chunking"]
     print(f"index {s.index_dir} generation {st.generation}, built {st.manifest['created_at']}")
     print(f"model {model['id']} ({model['fingerprint']}, dim {model['dim']}), chunking {chunking}")
+    print(st.segments_line())
     for entry in st.documents:
-        print(f"  {entry.document.doc_id}  {st.chunk_count(entry)} chunks  {entry.document.title}")
+        print(f"  {entry.doc_id}  {st.chunk_count(entry)} chunks  {entry.title}")
     print("stale: " + "; ".join(st.stale) if st.stale else "up to date")
     return 0
 
@@ -161,6 +162,11 @@ def _parser() -> argparse.ArgumentParser:
 
     build = command("build", "index new and changed documents")
     build.add_argument("--full", action="store_true", help="re-embed every document")
+    build.add_argument(
+        "--optimize",
+        action="store_true",
+        help="merge the index's segments, dropping removed documents' rows (embeds nothing)",
+    )
     build.set_defaults(command=_build)
 
     add = command("add", "copy files into the docs folder and index them")

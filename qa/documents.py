@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,39 +22,39 @@ _TITLE_CHARS = 120
 class Corpus:
     """The documents of a folder, and the files skipped with the reason why."""
 
-    documents: list[Document]
+    documents: list[Document]  # the documents read
     skipped: list[str]
+    known: list[str]  # doc_ids of files the caller said it knows: not read
 
 
-def load_corpus(
-    folder: Path, max_bytes: int, unchanged: Mapping[str, Document] | None = None
-) -> Corpus:
+def load_corpus(folder: Path, max_bytes: int, known: Collection[str] = frozenset()) -> Corpus:
     """Load every supported file under `folder`; unreadable files are skipped, with the reason
     in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it).
 
-    `unchanged` holds documents the caller knows are as their files still are (by doc_id):
-    those are taken as they are, not read again.
+    `known` holds the doc_ids of files the caller knows are as it read them before: those
+    are listed in `Corpus.known`, not read again.
     """
     if not folder.is_dir():
         raise DocumentsNotFound(f"docs folder not found: {folder}")
     documents: list[Document] = []
     skipped: list[str] = []
+    found: list[str] = []
     for path in _document_paths(folder):
         doc_id = path.relative_to(folder).as_posix()
-        if unchanged and doc_id in unchanged:
-            documents.append(unchanged[doc_id])
+        if doc_id in known:
+            found.append(doc_id)
             continue
         try:
             documents.append(load_document(path, doc_id, max_bytes))
         except Unextractable as exc:
             log.info("skipped %s: %s", doc_id, exc)
             skipped.append(f"{doc_id}: {exc}")
-    if not documents:
+    if not documents and not found:
         raise DocumentsNotFound(
             f"no readable document ({', '.join(SUFFIXES)}) in {folder}"
             + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
         )
-    return Corpus(documents, skipped)
+    return Corpus(documents, skipped, found)
 
 
 def load_document(path: Path, doc_id: str, max_bytes: int) -> Document:

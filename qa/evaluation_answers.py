@@ -153,7 +153,7 @@ def read_cases(
     embedder = load_embedder(s.embed_model, s.cache_dir)
     searcher = Searcher(load_index(s.index_dir))
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
-    documents = {d: e.document for d, e in searcher.index.documents.items()}
+    documents = searcher.index.documents
     for case in _progress(cases, progress):
         hits = searcher.search(
             case.question, embedder.encode_query(case.question), _NEGATIVE_DEPTH, s.lexical_weight

@@ -112,7 +112,7 @@ def evaluate_qa(
     started = perf_counter()
     answers = [(case, api.answer(case["question"], settings=s)) for case in cases]
     hits = [api.search(case["question"], k=_EVIDENCE_DEPTH, settings=s) for case in cases]
-    texts = {d: e.document.text for d, e in load_index(s.index_dir).documents.items()}
+    texts = {d: doc.text for d, doc in load_index(s.index_dir).documents.items()}
     results = [_judge(case, a, top, texts) for (case, a), top in zip(answers, hits, strict=True)]
     seconds = perf_counter() - started
     languages = sorted({r.lang for r in results})

@@ -1,18 +1,20 @@
-"""The on-disk index: verified generations behind an atomically switched pointer.
+"""The on-disk index: verified generations, each a manifest over shared immutable segments,
+behind an atomically switched pointer.
 
 index/
-  CURRENT                      name of the generation readers load (replaced with os.replace)
-  .lock                        held by the one build that may write
+  CURRENT                  name of the generation readers load (replaced with os.replace)
+  .lock                    held by the one build that may write
+  segments/seg-000004/     documents, chunks, vectors and term counts (qa/segments.py)
   gen-000007/
-    documents.jsonl            one Document per line, with its text (spans refer to it) and
-                               its file's size and mtime, which `qa status` compares
-    chunks.jsonl               one Chunk per line, in vector order
-    vectors.faiss              FAISS inner-product index over unit vectors: exact, or an HNSW
-                               graph past QA_ANN_MIN_CHUNKS (the manifest's "vectors" says)
-    moments.npz                the vectors' count, sum and sum of outer products (search's
-                               z-normalisation without scoring every chunk)
-    lexical.npz                BM25 term counts per chunk (plain numpy arrays, no pickle)
-    manifest.json              written last: model, settings, counts, sha256 of each file
+    catalog.jsonl          one IndexedDocument per line: where its rows are (segment, first
+                           row, count), its file's size and mtime (`qa status` compares them)
+    moments.npz            the live vectors' count, sum and sum of outer products (search's
+                           z-normalisation without scoring every chunk), kept by the delta
+    manifest.json          written last: model, settings, counts, the segments it reads
+                           (with each file's sha256) and the sha256 of its own files
+
+A segment's rows that no catalog entry points at are dead: a document removed or replaced
+since the segment was written (tombstones). Search skips them; merges drop them.
 """
 
 from __future__ import annotations
@@ -20,84 +22,66 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from . import vectors as vector_index
+from . import segments as segment_files
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
-from .lexical import TermCounts
+from .segments import Segment, read_segment
 from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
 from .types import Chunk, Document
 from .vectors import Moments
+from .vectors import search as search_vectors
 
 if TYPE_CHECKING:
-    import faiss
-
     from .embedding import Embedder
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: one folder of files per generation, rewritten by every build
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
-LEXICAL = "lexical.npz"
+CATALOG = "catalog.jsonl"
 MOMENTS = "moments.npz"
 _PREFIX = "gen-"
-FLAT: dict[str, Any] = {"kind": "flat"}
 
 
 @dataclass(frozen=True)
 class IndexedDocument:
-    """A document as stored in a generation, with the size and mtime its file had when read.
+    """A catalog entry: an indexed document, where its rows are, and the size and mtime its
+    file had when read (None for files modified moments before the build: see build.py;
+    status then hashes the file)."""
 
-    `size` and `mtime_ns` are None in indexes written before they were recorded, and for
-    files modified moments before the build (see build.py); status then hashes the file.
-    """
-
-    document: Document
+    doc_id: str
+    title: str
+    sha256: str
     chunks: int
     indexed_at: str
+    segment: str  # the segment holding its rows
+    row: int  # its first row there; its rows are row .. row + chunks - 1
+    terms: int  # lexical terms in its chunks (BM25's average length is kept by the delta)
     size: int | None = None
     mtime_ns: int | None = None
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """The manifest and documents table of one verified generation: what `qa status` reads."""
+    """The manifest and catalog of one verified generation: what `qa status` and builds read."""
 
     generation: str
     manifest: dict[str, Any]
-    documents: dict[str, IndexedDocument]
-
-
-@dataclass(frozen=True)
-class Index(Catalog):
-    """One loaded, verified generation: its catalog, chunks, vectors and term counts."""
-
-    chunks: list[Chunk]
-    vectors: faiss.Index
-    term_counts: TermCounts  # lexical statistics of the chunks, for BM25
-    moments: Moments | None = None  # sums over the vectors; None in older generations
+    entries: dict[str, IndexedDocument]  # by doc_id, in the docs folder's order
 
     @property
-    def vector_layout(self) -> dict[str, Any]:
-        """How the vectors are searched (qa/vectors.py); flat in indexes that predate it."""
-        return self.manifest.get("vectors", FLAT)
-
-    def all_vectors(self) -> np.ndarray:
-        """The stored vectors, one row per chunk, in chunk order (a copy)."""
-        return np.asarray(self.vectors.reconstruct_n(0, self.vectors.ntotal), dtype=np.float32)
-
-    def vector_blocks(self, size: int) -> Iterator[np.ndarray]:
-        """The stored vectors in blocks of `size` rows, in chunk order (one copied at a time)."""
-        for start in range(0, self.vectors.ntotal, size):
-            count = min(size, self.vectors.ntotal - start)
-            yield np.asarray(self.vectors.reconstruct_n(start, count), dtype=np.float32)
+    def segment_records(self) -> list[dict[str, Any]]:
+        """The manifest's record of each segment: name, rows, live rows, layout, hashes."""
+        return list(self.manifest["segments"])
 
     def check_model(self, embedder: Embedder) -> None:
         """Refuse to mix vectors of two models."""
@@ -108,6 +92,69 @@ class Index(Catalog):
                 f"but the configured model is {embedder.model_id!r} ({embedder.fingerprint}); "
                 f"rebuild it with `qa build --full`"
             )
+
+
+@dataclass(frozen=True, eq=False)
+class Index(Catalog):
+    """One loaded, verified generation: its catalog, segments and vector moments.
+
+    Rows are numbered across segments in manifest order; `chunks` holds every row, dead
+    ones included, so that a row number names its chunk everywhere."""
+
+    segments: list[Segment]
+    moments: Moments  # over the live vectors
+    documents: dict[str, Document]  # the live documents, with their text
+    chunks: list[Chunk]
+    alive: np.ndarray  # bool per row: False for the rows of removed or replaced documents
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        """The first row of each segment, and the row count last."""
+        return np.cumsum([0, *(len(s.chunks) for s in self.segments)])
+
+    @property
+    def size(self) -> int:
+        """How many rows are live: the chunks search can return."""
+        return self.moments.count
+
+    def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k live rows with the highest cosine to `query`: (cosines, rows), best first;
+        equal cosines keep row order."""
+        scores, rows = [], []
+        for segment, record, offset in zip(
+            self.segments, self.segment_records, self.offsets, strict=False
+        ):
+            dead = record["rows"] - record["live"]
+            # Asking for `dead` more leaves k live ones however many of the best are dead.
+            got, ids = search_vectors(
+                segment.vectors, record["vectors"], query, min(k + dead, record["rows"])
+            )
+            rows.append(ids + offset)
+            scores.append(got)
+        all_rows, all_scores = np.concatenate(rows), np.concatenate(scores)
+        live = self.alive[all_rows]
+        all_rows, all_scores = all_rows[live], all_scores[live]
+        order = np.lexsort((all_rows, -all_scores))[:k]
+        return all_scores[order], all_rows[order]
+
+    def vectors_of(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given rows, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self.moments.total.shape[0]), dtype=np.float32)
+        owner = np.searchsorted(self.offsets, rows, side="right") - 1
+        for s in np.unique(owner).tolist():
+            mine = np.flatnonzero(owner == s)
+            local = rows[mine] - self.offsets[s]
+            out[mine] = self.segments[s].vectors.reconstruct_batch(local)
+        return out
+
+    def all_vectors(self) -> np.ndarray:
+        """Every row's vector, dead rows included, in row order (a copy)."""
+        dim = self.moments.total.shape[0]
+        return np.concatenate(
+            [np.empty((0, dim), dtype=np.float32)]
+            + [s.vectors.reconstruct_n(0, s.vectors.ntotal) for s in self.segments]
+        ).astype(np.float32)
 
 
 def model_record(embedder: Embedder) -> dict[str, Any]:
@@ -133,14 +180,16 @@ def load_index(index_dir: Path) -> Index:
     return _load_verified(index_dir, _load_generation)
 
 
-def load_catalog(index_dir: Path) -> Catalog:
-    """The manifest and documents of the generation `load_index` would serve.
+def load_catalog(index_dir: Path, hash_segments: bool = True) -> Catalog:
+    """The manifest and catalog of the generation `load_index` would serve.
 
-    Every file is checked against its manifest hash as `load_index` does, so both pick the
-    same generation; chunks, vectors and term counts are hashed but not parsed, and faiss
-    is not imported.
+    Every file is checked against its hash as `load_index` does, so both pick the same
+    generation; segments are hashed but not parsed, and faiss is not imported. Builds pass
+    hash_segments=False and check only that the segments are there: an update then costs
+    what changed, not a read of the corpus (a segment damaged in place is found by the
+    next `load_index`, and by the merge that reads it).
     """
-    return _load_verified(index_dir, _load_catalog)
+    return _load_verified(index_dir, lambda folder: _load_catalog(folder, hash_segments))
 
 
 _Loaded = TypeVar("_Loaded", bound=Catalog)
@@ -170,32 +219,27 @@ def _load_verified(index_dir: Path, load: Callable[[Path], _Loaded]) -> _Loaded:
 
 def write_generation(
     index_dir: Path,
-    documents: list[IndexedDocument],
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    term_counts: TermCounts,
+    entries: list[IndexedDocument],
+    segments: list[dict[str, Any]],
     moments: Moments,
     header: dict[str, Any],
 ) -> str:
-    """Write a new generation, switch the pointer to it, prune old ones; return its name."""
-    import faiss
-
-    if not (len(chunks) == len(vectors) == len(term_counts.lengths) == moments.count):
-        raise ValueError("chunks, vectors, term counts and moments disagree in number")
-
+    """Write a new generation over `segments` (their manifest records), switch the pointer
+    to it, prune what no kept generation reads; return its name."""
+    live = live_rows(entries)
+    if live.keys() - {r["name"] for r in segments}:
+        raise ValueError("the catalog points at segments the generation does not list")
+    if sum(live.values()) != moments.count:
+        raise ValueError("the catalog and the vector moments disagree in number")
     previous = current_generation(index_dir)
     existing = _generations(index_dir)
     name = f"{_PREFIX}{int(existing[-1][len(_PREFIX) :]) + 1 if existing else 1:06d}"
     folder = index_dir / name
     folder.mkdir()
-    searchable = vector_index.build(vectors, header.get("vectors", FLAT))
     files = {
-        "documents.jsonl": _jsonl([_document_row(d) for d in documents]),
-        # vars, not asdict: a chunk holds no nested dataclass, and asdict's deep copy cost
-        # 40 µs a chunk (a third of the time of adding one document to 7,600 chunks).
-        "chunks.jsonl": _jsonl([vars(c) for c in chunks]),
-        "vectors.faiss": faiss.serialize_index(searchable).tobytes(),
-        LEXICAL: term_counts.to_bytes(),
+        CATALOG: "".join(
+            json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in entries
+        ).encode(),
         MOMENTS: moments.to_bytes(),
     }
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
@@ -203,7 +247,9 @@ def write_generation(
         "schema_version": SCHEMA_VERSION,
         "created_at": utc_now(),
         **header,
-        "counts": {"documents": len(documents), "chunks": len(chunks)},
+        "counts": {"documents": len(entries), "chunks": moments.count},
+        # A segment whose rows are all dead is read no more.
+        "segments": [{**r, "live": live[r["name"]]} for r in segments if r["name"] in live],
         "files": hashes,
     }
     write_bytes_durably(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
@@ -213,67 +259,77 @@ def write_generation(
     return name
 
 
-def _load_catalog(folder: Path) -> Catalog:
-    """Verify every file of a generation against its manifest; read the manifest and documents."""
+def live_rows(entries: Iterable[IndexedDocument]) -> dict[str, int]:
+    """Live rows per segment, of the segments the entries point at."""
+    live: dict[str, int] = {}
+    for entry in entries:
+        live[entry.segment] = live.get(entry.segment, 0) + entry.chunks
+    return live
+
+
+def load_moments(index_dir: Path, catalog: Catalog) -> Moments:
+    """The generation's vector moments (its hash was checked with the catalog)."""
+    try:
+        return Moments.from_bytes((index_dir / catalog.generation / MOMENTS).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CorruptIndex(f"{catalog.generation} cannot be read: {exc}") from None
+
+
+def _load_catalog(folder: Path, hash_segments: bool) -> Catalog:
+    """Verify a generation's files against its manifest (its segments' too, or only that
+    they are there); read the manifest and catalog."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if manifest["schema_version"] != SCHEMA_VERSION:
+            raise IncompatibleIndex(
+                f"the index in {folder.parent} was written by an older kotae (format "
+                f"{manifest['schema_version']}); rebuild it with `qa build --full`"
+            )
         for fname, expected in manifest["files"].items():
             if sha256_file(folder / fname) != expected:
                 raise CorruptIndex(f"{folder.name}/{fname} does not match its manifest hash")
-        if manifest["schema_version"] != SCHEMA_VERSION:
-            raise CorruptIndex(f"{folder.name} has schema {manifest['schema_version']}")
-        documents = [_document_from_row(r) for r in _read_jsonl(folder / "documents.jsonl")]
+        for record in manifest["segments"]:
+            if missing := segment_files.missing_files(folder.parent, record):
+                raise CorruptIndex(f"{folder.name} needs {', '.join(missing)}, which are gone")
+            if hash_segments:
+                segment_files.check_hashes(folder.parent, record)
+        lines = (folder / CATALOG).read_text(encoding="utf-8").splitlines()
+        entries = [IndexedDocument(**json.loads(line)) for line in lines if line]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
-    return Catalog(folder.name, manifest, {d.document.doc_id: d for d in documents})
+    return Catalog(folder.name, manifest, {e.doc_id: e for e in entries})
 
 
 def _load_generation(folder: Path) -> Index:
-    import faiss
-
-    catalog = _load_catalog(folder)
+    catalog = _load_catalog(folder, hash_segments=False)  # read_segment hashes each
+    segments = [read_segment(folder.parent, r) for r in catalog.segment_records]
+    moments = load_moments(folder.parent, catalog)
+    position = {s.name: i for i, s in enumerate(segments)}
+    starts = np.cumsum([0, *(len(s.chunks) for s in segments)])
+    alive = np.zeros(int(starts[-1]), dtype=bool)
+    documents = {}
+    # A replaced document is in two segments: the catalog says which copy is live.
+    held = {(s.name, d.doc_id): d for s in segments for d in s.documents}
     try:
-        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
-        term_counts = _load_term_counts(folder, catalog.manifest, chunks)
-        moments = _load_moments(folder, catalog.manifest, chunks)
-        # Memory-mapped, not copied: the pages are the file's, shared and evictable, and a
-        # server loading the next generation does not hold two copies of the vectors.
-        vectors = faiss.read_index(str(folder / "vectors.faiss"), faiss.IO_FLAG_MMAP_IFC)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
-    if vectors.ntotal != len(chunks):
-        raise CorruptIndex(f"{folder.name} has {vectors.ntotal} vectors for {len(chunks)} chunks")
+        for entry in catalog.entries.values():
+            first = int(starts[position[entry.segment]]) + entry.row
+            alive[first : first + entry.chunks] = True
+            documents[entry.doc_id] = held[entry.segment, entry.doc_id]
+    except KeyError as exc:
+        raise CorruptIndex(f"{folder.name}: its catalog names {exc}, not in its segments") from None
+    if int(alive.sum()) != moments.count:
+        raise CorruptIndex(f"{folder.name}: moments of {moments.count} vectors, not {alive.sum()}")
+    chunks = [c for s in segments for c in s.chunks]
     return Index(
         catalog.generation,
         catalog.manifest,
-        catalog.documents,
-        chunks,
-        vectors,
-        term_counts,
+        catalog.entries,
+        segments,
         moments,
+        documents,
+        chunks,
+        alive,
     )
-
-
-def _load_moments(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> Moments | None:
-    """The stored vector moments (None in generations written before them); ValueError if
-    they do not describe these chunks."""
-    if MOMENTS not in manifest["files"]:
-        return None
-    moments = Moments.from_bytes((folder / MOMENTS).read_bytes())
-    if moments.count != len(chunks):
-        raise ValueError(f"{MOMENTS} sums {moments.count} vectors, not {len(chunks)}")
-    return moments
-
-
-def _load_term_counts(folder: Path, manifest: dict[str, Any], chunks: list[Chunk]) -> TermCounts:
-    """The stored BM25 term counts; ValueError if they do not describe these chunks."""
-    if LEXICAL not in manifest["files"]:
-        # Generations written before lexical.npz existed: count now (about 0.1 s per 1,000 chunks).
-        return TermCounts.from_texts([c.text for c in chunks])
-    counts = TermCounts.from_bytes((folder / LEXICAL).read_bytes())
-    if len(counts.lengths) != len(chunks):
-        raise ValueError(f"{LEXICAL} counts {len(counts.lengths)} chunks, not {len(chunks)}")
-    return counts
 
 
 def _generations(index_dir: Path) -> list[str]:
@@ -283,32 +339,21 @@ def _generations(index_dir: Path) -> list[str]:
 
 
 def _prune(index_dir: Path, keep: set[str | None]) -> None:
-    """Delete generations other than the new and the previous one (and crashed leftovers)."""
+    """Delete generations other than the new and the previous one (and crashed leftovers),
+    then the segments no kept generation reads."""
     for name in _generations(index_dir):
         if name not in keep:
             shutil.rmtree(index_dir / name, ignore_errors=True)
-
-
-def _document_row(entry: IndexedDocument) -> dict[str, Any]:
-    row = {**asdict(entry.document), "chunks": entry.chunks, "indexed_at": entry.indexed_at}
-    if entry.size is not None and entry.mtime_ns is not None:
-        row |= {"size": entry.size, "mtime_ns": entry.mtime_ns}
-    return row
-
-
-def _document_from_row(row: dict[str, Any]) -> IndexedDocument:
-    chunks, indexed_at = row.pop("chunks"), row.pop("indexed_at")
-    # Rows written before files' sizes and mtimes were recorded have neither.
-    size, mtime_ns = row.pop("size", None), row.pop("mtime_ns", None)
-    return IndexedDocument(Document(**row), chunks, indexed_at, size, mtime_ns)
-
-
-def _jsonl(rows: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    read: set[str] = set()
+    for name in keep - {None}:
+        try:
+            manifest = json.loads((index_dir / str(name) / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # unsure what it reads: delete no segment
+        read |= {record["name"] for record in manifest.get("segments", [])}
+    for name in segment_files.existing(index_dir):
+        if name not in read:
+            shutil.rmtree(index_dir / segment_files.FOLDER / name, ignore_errors=True)
 
 
 def utc_now() -> str:

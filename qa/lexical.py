@@ -8,6 +8,7 @@ build here, and its index is a folder of files outside the generation's manifest
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 import zipfile
@@ -59,34 +60,36 @@ class TermCounts:
             list(ids), np.asarray(term_ids), np.asarray(rows), np.asarray(tf), lengths
         )
 
-    def recombined(self, sources: np.ndarray, fresh: TermCounts) -> TermCounts:
-        """The counts of a new list of texts without recounting the old ones: text j is this
-        one's text `sources[j]`, or, where `sources[j]` is -1, the next text of `fresh`. Equal
-        to `from_texts` of the new list (both are canonical), at the cost of array operations.
+    @classmethod
+    def merged(cls, parts: list[tuple[TermCounts, np.ndarray]], texts: int) -> TermCounts:
+        """The counts of `texts` texts gathered from parts without recounting them: each part
+        comes with the new position of each of its texts (-1: left out). Equal to `from_texts`
+        of the new list (both are canonical), at the cost of array operations.
 
-        Example: counts of ["東京", "大阪"], sources [1, -1], fresh of ["京都"] -> the counts
-        of ["大阪", "京都"]
+        Example: counts of ["東京", "大阪"] placed [1, -1], counts of ["京都"] placed [0] ->
+        the counts of ["京都", "東京"]
         """
-        sources = np.asarray(sources, dtype=np.int64)
-        kept = sources >= 0
-        if int((~kept).sum()) != len(fresh.lengths):
-            raise ValueError("one fresh text is needed for each -1 in sources")
-        new_row = np.full(len(self.lengths), -1, dtype=np.int64)
-        new_row[sources[kept]] = np.flatnonzero(kept)
-        old_rows = new_row[self.rows]
-        alive = old_rows >= 0
-        ids = {term: i for i, term in enumerate(self.vocabulary)}
-        fresh_ids = np.array(
-            [ids.setdefault(t, len(ids)) for t in fresh.vocabulary], dtype=np.int64
-        )
-        lengths = np.zeros(len(sources), dtype=np.int32)
-        lengths[kept] = self.lengths[sources[kept]]
-        lengths[~kept] = fresh.lengths
-        return TermCounts._canonical(
+        ids: dict[str, int] = {}
+        term_ids, rows, tf = [], [], []
+        lengths = np.zeros(texts, dtype=np.int32)
+        for counts, place in parts:
+            place = np.asarray(place, dtype=np.int64)
+            kept = place >= 0
+            lengths[place[kept]] = counts.lengths[kept]
+            mapped = np.array(
+                [ids.setdefault(t, len(ids)) for t in counts.vocabulary], dtype=np.int64
+            )
+            new_rows = place[counts.rows]
+            alive = new_rows >= 0
+            term_ids.append(mapped[counts._term_of_posting()][alive])
+            rows.append(new_rows[alive])
+            tf.append(counts.tf[alive])
+        empty = [np.empty(0, dtype=np.int64)]
+        return cls._canonical(
             list(ids),
-            np.concatenate([self._term_of_posting()[alive], fresh_ids[fresh._term_of_posting()]]),
-            np.concatenate([old_rows[alive], np.flatnonzero(~kept)[fresh.rows]]),
-            np.concatenate([self.tf[alive], fresh.tf]),
+            np.concatenate(term_ids + empty),
+            np.concatenate(rows + empty),
+            np.concatenate(tf + empty),
             lengths,
         )
 
@@ -174,30 +177,57 @@ class TermCounts:
 
 
 class BM25:
-    """Okapi BM25 with Lucene's idf; term weights are precomputed so a query is a few adds."""
+    """Okapi BM25 with Lucene's idf over texts stored in parts (an index's segments), numbered
+    across them in order. Texts marked dead count for nothing: no document frequency, no
+    length, score 0. The idf-free part of each posting's weight is precomputed, so a query
+    is a few adds."""
 
     def __init__(self, texts: list[str], k1: float = K1, b: float = B) -> None:
-        self._fit(TermCounts.from_texts(texts), k1, b)
+        self._fit([TermCounts.from_texts(texts)], None, k1, b)
 
     @classmethod
-    def from_counts(cls, counts: TermCounts, k1: float = K1, b: float = B) -> BM25:
-        """BM25 over stored term counts (what a loaded index uses)."""
+    def from_counts(
+        cls,
+        parts: list[TermCounts],
+        alive: np.ndarray | None = None,
+        k1: float = K1,
+        b: float = B,
+    ) -> BM25:
+        """BM25 over stored term counts (what a loaded index uses); `alive` marks the live
+        texts across the parts (None: all)."""
         bm25 = cls.__new__(cls)
-        bm25._fit(counts, k1, b)
+        bm25._fit(parts, alive, k1, b)
         return bm25
 
-    def _fit(self, counts: TermCounts, k1: float, b: float) -> None:
-        self.counts = counts
-        self.size = len(counts.lengths)
-        lengths = counts.lengths.astype(np.float32)
-        average = float(lengths.mean()) if self.size and lengths.mean() > 0 else 1.0
+    def _fit(self, parts: list[TermCounts], alive: np.ndarray | None, k1: float, b: float) -> None:
+        self.parts = parts
+        self.offsets = np.cumsum([0, *(len(p.lengths) for p in parts)])
+        self.alive = None if alive is None or alive.all() else alive
+        lengths = np.concatenate([np.empty(0, np.float32)] + [p.lengths for p in parts])
+        lengths = lengths.astype(np.float32)
+        live = lengths if self.alive is None else lengths[self.alive]
+        self.size = len(live)
+        average = float(live.mean()) if self.size and live.mean() > 0 else 1.0
         norm = k1 * (1 - b + b * lengths / average)
-        df = np.diff(counts.indptr)
-        idf = np.log1p((self.size - df + 0.5) / (df + 0.5)).astype(np.float32)
-        tf = counts.tf.astype(np.float32)
-        self._weights = tf * (k1 + 1) / (tf + norm[counts.rows]) * np.repeat(idf, df)
-        self._ids = {term: i for i, term in enumerate(counts.vocabulary)}
-        self._idf = idf
+        self._weights = []
+        for part, offset in zip(parts, self.offsets, strict=False):
+            tf = part.tf.astype(np.float32)
+            self._weights.append(tf * (k1 + 1) / (tf + norm[offset + part.rows]))
+
+    def _postings(self, term: str) -> tuple[list[tuple[int, slice]], int]:
+        """Where the term's postings are ((part, span) pairs) and its live document frequency."""
+        found, df = [], 0
+        for p, part in enumerate(self.parts):
+            i = bisect.bisect_left(part.vocabulary, term)  # terms are in code-point order
+            if i == len(part.vocabulary) or part.vocabulary[i] != term:
+                continue
+            span = slice(int(part.indptr[i]), int(part.indptr[i + 1]))
+            found.append((p, span))
+            if self.alive is None:
+                df += span.stop - span.start
+            else:
+                df += int(self.alive[self.offsets[p] + part.rows[span]].sum())
+        return found, df
 
     def idf_of(self, df: int) -> float:
         """Inverse document frequency of a term found in `df` documents."""
@@ -205,10 +235,7 @@ class BM25:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (a term seen nowhere gets the highest)."""
-        i = self._ids.get(term)
-        return self.idf_of(
-            0 if i is None else int(self.counts.indptr[i + 1] - self.counts.indptr[i])
-        )
+        return self.idf_of(self._postings(term)[1])
 
     def matchable_share(self, query: str) -> float:
         """The share of the query's BM25 potential this corpus can realise: the idf of the
@@ -220,25 +247,30 @@ class BM25:
         Example: texts ["東京タワー", "大阪城"], query "東京 tower" -> 0.28, that is
         idf(東京) / (idf(東京) + idf_of(0)) = log 2 / (log 2 + log 6)
         """
-        unseen = self.idf_of(0)
         found = total = 0.0
         for term, qtf in Counter(terms(query)).items():
-            i = self._ids.get(term)
-            if i is None:
-                total += qtf * unseen
+            df = self._postings(term)[1]
+            if df:
+                total += qtf * self._idf32(df)
+                found += qtf * self._idf32(df)
             else:
-                total += qtf * float(self._idf[i])
-                found += qtf * float(self._idf[i])
+                total += qtf * self.idf_of(0)
         return found / total if total else 0.0
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every text for the query."""
-        out = np.zeros(self.size, dtype=np.float32)
-        indptr, rows = self.counts.indptr, self.counts.rows
+        """BM25 score of every text for the query (0 for dead ones)."""
+        out = np.zeros(int(self.offsets[-1]), dtype=np.float32)
         for term, qtf in Counter(terms(query)).items():
-            i = self._ids.get(term)
-            if i is not None:
+            found, df = self._postings(term)
+            idf = np.float32(self._idf32(df))
+            for p, span in found:
                 # A term's postings name each row once, so a fancy-index add is exact here.
-                span = slice(indptr[i], indptr[i + 1])
-                out[rows[span]] += qtf * self._weights[span]
+                rows = self.offsets[p] + self.parts[p].rows[span]
+                out[rows] += qtf * (self._weights[p][span] * idf)
+        if self.alive is not None:
+            out[~self.alive] = 0
         return out
+
+    def _idf32(self, df: int) -> float:
+        # Rounded to float32 as the weights are, so scores do not depend on the part count.
+        return float(np.float32(self.idf_of(df)))

@@ -23,15 +23,12 @@ rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_re
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from .index import Index
 from .lexical import BM25
 from .types import Hit
-from .vectors import BLOCK, Moments, Spread
-from .vectors import search as search_vectors
+from .vectors import Spread
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
 
@@ -42,32 +39,30 @@ class Searcher:
     def __init__(self, index: Index, pool: int = POOL) -> None:
         self.index = index
         self.pool = pool
-        self.lexical = BM25.from_counts(index.term_counts)
-
-    @cached_property
-    def moments(self) -> Moments:
-        """The vectors' moments: stored with the generation, or (in generations written
-        before they were) summed on first use."""
-        if self.index.moments is not None:
-            return self.index.moments
-        dim = self.index.vectors.d
-        return Moments.of(self.index.vector_blocks(BLOCK), dim)
+        parts = [segment.term_counts for segment in index.segments]
+        self.lexical = BM25.from_counts(parts, index.alive)
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float
     ) -> list[Hit]:
         """The k best chunks for a query, best first (ties keep chunk order): the same as
         `fuse` over every chunk, from pools of each leg's best."""
-        n = self.index.vectors.ntotal
+        n = self.index.size
         k = min(k, n)
         if k <= 0:
             return []
         weight = self.query_weight(query, lexical_weight)
         lexical = self.lexical.scores(query)
-        spreads = (self.moments.spread(query_vector), _spread(lexical))
+        alive = self.lexical.alive  # None when no row is dead
+        spreads = (
+            self.index.moments.spread(query_vector),
+            _spread(lexical if alive is None else lexical[alive]),
+        )
+        # Dead rows are never candidates (their BM25 score is 0, which may rank).
+        ranked = lexical if alive is None else np.where(alive, lexical, -np.inf)
         pool = max(self.pool, k)
         while True:
-            dense_top, lexical_top, dense = self._pools(query_vector, lexical, pool)
+            dense_top, lexical_top, dense = self._pools(query_vector, ranked, pool)
             ids = np.union1d(dense_top, lexical_top)  # ascending: ties keep chunk order
             fused = self._fused(weight, spreads, dense, lexical, ids, query_vector)
             best = top_k(fused, k)
@@ -100,12 +95,11 @@ class Searcher:
     def _pools(
         self, query_vector: np.ndarray, lexical: np.ndarray, pool: int
     ) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
-        """Each leg's `pool` best chunks, and the cosines FAISS gave for its own."""
-        n = self.index.vectors.ntotal
-        layout = self.index.vector_layout
-        scores, ids = search_vectors(self.index.vectors, layout, query_vector, min(pool, n))
+        """Each leg's `pool` best live rows, and the cosines FAISS gave for its own."""
+        pool = min(pool, self.index.size)
+        scores, ids = self.index.search_vectors(query_vector, pool)
         dense = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-        return ids, top_k(lexical, min(pool, n)), dense
+        return ids, top_k(lexical, pool), dense
 
     def _fused(
         self,
@@ -120,14 +114,15 @@ class Searcher:
         from the stored vectors (and remembered in `dense`)."""
         missing = [int(i) for i in ids if int(i) not in dense]
         if missing:
-            vectors = self.index.vectors.reconstruct_batch(np.asarray(missing, dtype=np.int64))
+            vectors = self.index.vectors_of(np.asarray(missing, dtype=np.int64))
             cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
             dense.update(zip(missing, cosines.tolist(), strict=True))
         cosine = np.array([dense[int(i)] for i in ids])
         return (1 - weight) * spreads[0].z(cosine) + weight * spreads[1].z(lexical[ids])
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query with every chunk, in chunk order (for sweeps over `fuse`)."""
+        """Cosine of the query with every row, dead ones included, in row order (for sweeps
+        over `fuse`, which run on indexes built afresh)."""
         query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self.index.all_vectors() @ query
 

