@@ -94,7 +94,7 @@ def run(s: Settings, llm: Settings, show: bool) -> dict[str, object]:
         for sentence in shown:
             (n,) = markers(sentence)
             c = answer.citations[n - 1]
-            doc = api._searcher(s, embedder).index.documents[c.doc_id].document
+            doc = api._searcher(s, embedder).index.documents[c.doc_id]
             (verdict,) = check(sentence.replace(f"[{n}]", "[1]"), [c.quote], encode,
                                s.llm_min_support)  # fmt: skip
             if c.quote != doc.text[c.start : c.end] or not verdict.supported:

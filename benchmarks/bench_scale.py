@@ -116,8 +116,9 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
         **{f"{k}_s": v for k, v in timed.items()},
         "search_p50_ms": 1000 * float(np.percentile(times, 50)),
         "search_p95_ms": 1000 * float(np.percentile(times, 95)),
-        "disk_mb": sum(f.stat().st_size for f in folder.iterdir()) / 1e6,
-        "vectors": index.vector_layout["kind"],
+        "disk_mb": sum(f.stat().st_size for f in s.index_dir.rglob("*") if f.is_file()) / 1e6,
+        "vectors": " + ".join(sorted({r["vectors"]["kind"] for r in index.segment_records})),
+        "segments": len(index.segments),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -130,9 +131,9 @@ def main() -> None:
         return
     print(
         "| chunks | documents | build (s) | build peak RSS (MB) | add / replace / remove one (s) "
-        "| search p50 / p95 (ms) | on disk (MB) | vectors |"
+        "| search p50 / p95 (ms) | on disk (MB) | segments | vectors |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in args.chunks:
         child = [sys.executable, __file__, "--child", "--chunks", str(n)]
         child += ["--workdir", str(args.workdir), "--sentences", str(args.sentences)]
@@ -145,7 +146,7 @@ def main() -> None:
             f"| {r['chunks']:,} | {r['documents']:,} | {r['build_s']:.1f} | "
             f"{r['build_peak_mb']:,.0f} | {r['add_s']:.2f} / {r['replace_s']:.2f} / "
             f"{r['remove_s']:.2f} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} | "
-            f"{r['disk_mb']:.0f} | {r['vectors']} |",
+            f"{r['disk_mb']:.0f} | {r['segments']} | {r['vectors']} |",
             flush=True,
         )
 

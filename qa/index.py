@@ -117,6 +117,16 @@ class Index(Catalog):
         """How many rows are live: the chunks search can return."""
         return self.moments.count
 
+    def live_rows(self) -> np.ndarray:
+        """The live rows, document by document in the catalog's (the docs folder's) order:
+        the rows a full build would write, in its order."""
+        first = {s.name: int(o) for s, o in zip(self.segments, self.offsets, strict=False)}
+        ranges = [
+            np.arange(first[e.segment] + e.row, first[e.segment] + e.row + e.chunks)
+            for e in self.entries.values()
+        ]
+        return np.concatenate([np.empty(0, dtype=np.int64), *ranges])
+
     def search_vectors(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k live rows with the highest cosine to `query`: (cosines, rows), best first;
         equal cosines keep row order."""

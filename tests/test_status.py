@@ -30,7 +30,7 @@ def _backdate(folder: Path) -> None:
 
 
 def _rows(s: Settings) -> dict[str, dict]:
-    path = s.index_dir / str(current_generation(s.index_dir)) / "documents.jsonl"
+    path = s.index_dir / str(current_generation(s.index_dir)) / "catalog.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return {r["doc_id"]: r for r in rows}
 
@@ -77,9 +77,9 @@ def test_status_compares_sizes_and_mtimes_then_hashes(settings, monkeypatch) -> 
 
 def test_files_written_moments_before_the_build_are_hashed(settings) -> None:
     # The `docs` fixture has just copied the seed: its mtime is too fresh to trust, so the
-    # row looks like one of an index written before sizes and mtimes were recorded.
+    # row records no size and mtime, and status hashes the file.
     build.build_index(settings, _embedder(settings), progress=False)
-    assert "size" not in _rows(settings)[SEED_ID]
+    assert _rows(settings)[SEED_ID]["size"] is None
     assert status(settings=settings).stale == []
     text = (settings.docs_dir / SEED_ID).read_text(encoding="utf-8")
     (settings.docs_dir / SEED_ID).write_text(text.replace("講演", "発表"), encoding="utf-8")
