@@ -191,19 +191,20 @@ def add_documents(
     progress: bool = True,
     settings: Settings | None = None,
 ) -> BuildStats:
-    """Copy files into the docs folder and index them."""
+    """Copy files into the docs folder and index them (only them: the cost of adding one
+    document does not grow with the index; `build_index` picks up other changes)."""
     s = settings or Settings.load()
-    add_files(s.docs_dir, [Path(p) for p in paths], replace, s.max_document_bytes)
-    return build_index(progress=progress, settings=s)
+    added = add_files(s.docs_dir, [Path(p) for p in paths], replace, s.max_document_bytes)
+    return _build.build_index(s, _embedder(s), only=added, progress=progress)
 
 
 def remove_documents(
     doc_ids: Sequence[str], *, progress: bool = True, settings: Settings | None = None
 ) -> BuildStats:
-    """Delete documents from the docs folder and from the index."""
+    """Delete documents from the docs folder and from the index (only them)."""
     s = settings or Settings.load()
     remove_files(s.docs_dir, list(doc_ids))
-    return build_index(progress=progress, settings=s)
+    return _build.build_index(s, _embedder(s), only=list(doc_ids), progress=progress)
 
 
 def status(

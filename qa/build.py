@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from .catalog import IndexedDocument, Table
 from .config import Settings
-from .documents import Corpus, _document_paths, load_corpus, load_document
+from .documents import Corpus, _document_paths, load_corpus, load_document, load_documents
 from .embedding import Embedder
-from .errors import CorruptIndex, IncompatibleIndex, IndexBusy, IndexNotFound
+from .errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex, IndexBusy, IndexNotFound
 from .formats import SUFFIXES, Unextractable
 from .index import (
     Catalog,
-    IndexedDocument,
     load_catalog,
     load_moments,
     model_record,
@@ -48,15 +48,16 @@ FileStat = tuple[int, int]  # (size, mtime_ns) of a document's file
 
 @dataclass
 class _Plan:
-    """The next generation's documents: catalog entries kept as they are, and documents to
-    chunk and embed (new or changed); the previous entries whose rows die."""
+    """How the next generation's catalog differs from the previous one."""
 
-    kept: list[IndexedDocument] = field(default_factory=list)
-    fresh: list[Document] = field(default_factory=list)
-    dropped: list[IndexedDocument] = field(default_factory=list)
+    fresh: list[Document] = field(default_factory=list)  # to chunk and embed: new or changed
+    dying: list[IndexedDocument] = field(default_factory=list)  # removed or replaced: rows die
+    drop: list[int] = field(default_factory=list)  # previous catalog positions replaced
+    refreshed: list[IndexedDocument] = field(default_factory=list)  # kept, with a new mtime
     stats: dict[str, FileStat] = field(default_factory=dict)  # of the files, by doc_id
     added: int = 0
     updated: int = 0
+    unchanged: int = 0
     truncated: dict[str, int] = field(default_factory=dict)  # doc_id: chunks before the cap
 
 
@@ -65,22 +66,36 @@ def build_index(
     embedder: Embedder,
     full: bool = False,
     optimize: bool = False,
+    only: Collection[str] | None = None,
     progress: bool = True,
 ) -> BuildStats:
     """Bring the index in line with the docs folder: new and changed documents go into a new
     segment, removed ones become tombstones. A no-op when nothing changed (and no `optimize`,
-    which merges every segment, or `full`, which embeds everything again)."""
+    which merges every segment, or `full`, which embeds everything again).
+
+    `only` names the documents that changed (added, replaced or deleted files): the folder
+    is then not scanned and every other document stays as indexed, so the update costs what
+    changed, however large the index (what `add_documents` and `remove_documents` pass).
+    """
     with _writer_lock(settings):
-        # Stat before reading: a file changed in between then looks changed, never unchanged.
-        stats = _file_stats(settings.docs_dir)
         previous = None if full else _reusable(settings, embedder)
-        corpus = load_corpus(
-            settings.docs_dir, settings.max_document_bytes, _unchanged(previous, stats, settings)
-        )
-        plan = _plan(corpus, previous, settings, stats)
+        if only is not None and previous is not None:
+            named = sorted(set(only))
+            stats = _file_stats(settings.docs_dir, named)
+            corpus = load_documents(settings.docs_dir, named, settings.max_document_bytes)
+            plan = _plan_named(corpus, previous, settings, stats, only)
+        else:
+            # Stat before reading: a file changed in between then looks changed, never same.
+            stats = _file_stats(settings.docs_dir)
+            corpus = load_corpus(
+                settings.docs_dir,
+                settings.max_document_bytes,
+                _unchanged(previous, stats, settings),
+            )
+            plan = _plan(corpus, previous, settings, stats)
         # Same vectors under another model name still need a manifest that names it.
         same_model = previous is not None and previous.manifest["model"] == model_record(embedder)
-        if previous and same_model and not (plan.fresh or plan.dropped or optimize):
+        if previous and same_model and not (plan.fresh or plan.dying or plan.drop or optimize):
             generation, embedded = previous.generation, 0
             total = previous.manifest["counts"]["chunks"]
         else:
@@ -89,11 +104,11 @@ def build_index(
     return BuildStats(
         added=plan.added,
         updated=plan.updated,
-        removed=len(plan.dropped) - plan.updated,
-        unchanged=len(plan.kept),
+        removed=len(plan.dying) - plan.updated,
+        unchanged=plan.unchanged,
         chunks_total=total,
         chunks_embedded=embedded,
-        chunks_removed=sum(e.chunks for e in plan.dropped),
+        chunks_removed=sum(e.chunks for e in plan.dying),
         skipped=corpus.skipped,
         truncated=[
             f"{doc_id}: kept the first {settings.max_document_chunks:,} of {n:,} chunks "
@@ -146,29 +161,30 @@ def _unchanged(
     (what `qa status` trusts too)."""
     if previous is None:
         return set()
-    totals = _chunk_totals(previous)
     return {
         doc_id
         for doc_id, entry in previous.entries.items()
         if entry.size is not None
         and stats.get(doc_id) == (entry.size, entry.mtime_ns)
         and entry.size <= settings.max_document_bytes
-        and min(totals[doc_id], settings.max_document_chunks) == entry.chunks
+        and _capped(previous, entry, settings) == entry.chunks
     }
 
 
-def _file_stats(folder: Path) -> dict[str, FileStat]:
-    """Size and mtime of each document file whose mtime is settled, by doc_id."""
-    # The loader's own list of document files, so that status and builds agree on them.
+def _file_stats(folder: Path, doc_ids: list[str] | None = None) -> dict[str, FileStat]:
+    """Size and mtime of each document file (of the folder, or the named ones that are
+    there) whose mtime is settled, by doc_id."""
     if not folder.is_dir():
         return {}
     now = time.time_ns()
+    # The loader's own list of document files, so that status and builds agree on them.
+    paths = _document_paths(folder) if doc_ids is None else [folder / d for d in doc_ids]
     stats = {}
-    for path in _document_paths(folder):
+    for path in paths:
         try:
             st = path.stat()
         except OSError:
-            continue  # the loader reports it
+            continue  # gone (a named file deleted), or the loader reports it
         if now - st.st_mtime_ns >= _SETTLED_NS:
             stats[path.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
     return stats
@@ -177,39 +193,85 @@ def _file_stats(folder: Path) -> dict[str, FileStat]:
 def _plan(
     corpus: Corpus, previous: Catalog | None, settings: Settings, stats: dict[str, FileStat]
 ) -> _Plan:
+    """The plan of a build of the whole docs folder."""
     plan = _Plan(stats=stats)
     old_entries = previous.entries if previous else {}
-    totals = _chunk_totals(previous) if previous else {}
-    cap = settings.max_document_chunks
-
-    def keep(entry: IndexedDocument) -> None:
-        size, mtime_ns = stats.get(entry.doc_id, (None, None))
-        plan.kept.append(dataclasses.replace(entry, size=size, mtime_ns=mtime_ns))
-        if totals[entry.doc_id] > cap:
-            plan.truncated[entry.doc_id] = totals[entry.doc_id]
-
     for doc_id in corpus.known:
-        keep(old_entries[doc_id])
+        _keep(plan, previous, old_entries[doc_id], settings)  # type: ignore[arg-type]
     for doc in corpus.documents:
-        old = old_entries.get(doc.doc_id)
-        # Unless the cap changed: then it is chunked again.
-        if old and old.sha256 == doc.sha256 and min(totals[doc.doc_id], cap) == old.chunks:
-            keep(old)
-            continue
-        plan.fresh.append(doc)
-        plan.added += old is None
-        plan.updated += old is not None
-        if old is not None:
-            plan.dropped.append(old)
-    taken = {e.doc_id for e in plan.kept} | {d.doc_id for d in plan.fresh}
-    plan.dropped += [e for d, e in old_entries.items() if d not in taken]
+        _take(plan, previous, doc, settings)
+    taken = set(corpus.known) | {d.doc_id for d in corpus.documents}
+    for doc_id, entry in old_entries.items():
+        if doc_id not in taken:
+            _die(plan, previous, entry)  # type: ignore[arg-type]
     return plan
 
 
-def _chunk_totals(catalog: Catalog) -> dict[str, int]:
-    """Chunks of each indexed document before the cap (more than it holds if truncated)."""
-    totals = {d: entry.chunks for d, entry in catalog.entries.items()}
-    return totals | catalog.manifest.get(TRUNCATED, {})
+def _plan_named(
+    corpus: Corpus,
+    previous: Catalog,
+    settings: Settings,
+    stats: dict[str, FileStat],
+    named: Collection[str],
+) -> _Plan:
+    """The plan of a build of the named documents only: the rest stay as indexed."""
+    plan = _Plan(stats=stats)
+    # Documents not named stay as they are, truncated ones too.
+    truncated = previous.manifest.get(TRUNCATED, {})
+    plan.truncated = {d: n for d, n in truncated.items() if d not in named}
+    for doc in corpus.documents:
+        _take(plan, previous, doc, settings)
+    read = {d.doc_id for d in corpus.documents}
+    for doc_id in sorted(set(named) - read):  # deleted, or now unreadable (corpus.skipped)
+        if (position := previous.table.positions.get(doc_id)) is not None:
+            _die(plan, previous, previous.table.entry(position))
+    plan.unchanged += len(previous.table) - len({*named} & previous.table.positions.keys())
+    if plan.unchanged + len(plan.fresh) == 0:
+        raise DocumentsNotFound(f"no readable document would be left in {settings.docs_dir}")
+    return plan
+
+
+def _take(plan: _Plan, previous: Catalog | None, doc: Document, settings: Settings) -> None:
+    """Plan a document that was read: kept if its bytes and chunk cap are as indexed, else
+    chunked and embedded (its old rows die)."""
+    position = previous.table.positions.get(doc.doc_id) if previous else None
+    old = previous.table.entry(position) if previous and position is not None else None
+    # Unless the chunk cap changed: then it is chunked again.
+    if old and old.sha256 == doc.sha256 and _capped(previous, old, settings) == old.chunks:  # type: ignore[arg-type]
+        _keep(plan, previous, old, settings)  # type: ignore[arg-type]
+        return
+    plan.fresh.append(doc)
+    plan.added += old is None
+    plan.updated += old is not None
+    if old is not None:
+        _die(plan, previous, old)  # type: ignore[arg-type]
+
+
+def _keep(plan: _Plan, previous: Catalog, entry: IndexedDocument, settings: Settings) -> None:
+    """Plan a document kept as indexed (its size and mtime refreshed if they changed)."""
+    plan.unchanged += 1
+    total = _total(previous, entry)
+    if total > settings.max_document_chunks:
+        plan.truncated[entry.doc_id] = total
+    size, mtime_ns = plan.stats.get(entry.doc_id, (None, None))
+    if (size, mtime_ns) != (entry.size, entry.mtime_ns):
+        plan.drop.append(previous.table.positions[entry.doc_id])
+        plan.refreshed.append(dataclasses.replace(entry, size=size, mtime_ns=mtime_ns))
+
+
+def _die(plan: _Plan, previous: Catalog, entry: IndexedDocument) -> None:
+    plan.dying.append(entry)
+    plan.drop.append(previous.table.positions[entry.doc_id])
+
+
+def _capped(catalog: Catalog, entry: IndexedDocument, settings: Settings) -> int:
+    """How many chunks of the entry's document today's cap keeps."""
+    return min(_total(catalog, entry), settings.max_document_chunks)
+
+
+def _total(catalog: Catalog, entry: IndexedDocument) -> int:
+    """Chunks of an indexed document before the cap (more than it holds if truncated)."""
+    return catalog.manifest.get(TRUNCATED, {}).get(entry.doc_id, entry.chunks)
 
 
 def _write(
@@ -227,8 +289,8 @@ def _write(
     moments = Moments.of([], embedder.dim)
     if previous is not None:
         # The previous sums, less the rows that die, plus the new ones: what changed.
-        moments = load_moments(index_dir, previous).plus(_vectors(index_dir, plan.dropped), -1)
-    entries = list(plan.kept)
+        moments = load_moments(index_dir, previous).plus(_vectors(index_dir, plan.dying), -1)
+    entries = list(plan.refreshed)
     embedded = 0
     # One segment per `segment_chunks` new rows: a build holds one segment's worth at a time.
     chunked = _chunked(plan, settings, embedder)
@@ -263,18 +325,18 @@ def _write(
                     mtime_ns,
                 )
             )
-    entries.sort(key=lambda e: e.doc_id.split("/"))  # the docs folder's order
+    table = (previous.table if previous else Table.of([])).changed(plan.drop, entries)
     layout = vector_layout(moments.count, settings.ann_min_chunks)
     limit = settings.segment_chunks
-    names = to_merge(records, entries, limit, settings.max_segments, optimize)
+    names = to_merge(records, table, limit, settings.merge_factor, optimize)
     if names:
-        entries, records = merge(index_dir, entries, records, names, limit, layout)
+        table, records = merge(index_dir, table, records, names, limit, layout)
     header = {
         "model": model_record(embedder),
         "chunking": settings.chunking_fingerprint(),
         TRUNCATED: plan.truncated,
     }
-    name = write_generation(index_dir, entries, records, moments, header)
+    name = write_generation(index_dir, table, records, moments, header)
     return name, moments.count, embedded
 
 
@@ -344,11 +406,10 @@ def staleness(catalog: Catalog, settings: Settings) -> list[str]:
     gone = (indexed.keys() - on_disk.keys()) | {d for d, s in states.items() if s == "removed"}
     reasons += [f"removed: {d}" for d in sorted(gone)]
     reasons += [f"changed: {d}" for d in sorted(states) if states[d] == "changed"]
-    totals = _chunk_totals(catalog)
     reasons += [
         f"chunk cap changed: {d}"
         for d, entry in sorted(indexed.items())
-        if min(totals[d], settings.max_document_chunks) != entry.chunks
+        if _capped(catalog, entry, settings) != entry.chunks
     ]
     return reasons
 

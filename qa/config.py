@@ -90,10 +90,10 @@ class Settings(BaseSettings):
     # instead of exactly: recall@10 against exact search in benchmarks/README.md.
     ann_min_chunks: Positive = 200_000
     # Index segments (qa/segments.py): a build writes its new chunks into segments of at most
-    # segment_chunks (so a full build holds one segment's worth at a time), and past
-    # max_segments merges the smallest (qa/merging.py). Each segment costs a search per query.
+    # segment_chunks (so a full build holds one segment's worth at a time), and merges
+    # merge_factor segments of about the same size into one (qa/merging.py).
     segment_chunks: Positive = 100_000
-    max_segments: Positive = 8
+    merge_factor: int = Field(4, ge=2)
     # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
     # answers only when that span beats its "no answer" score by min_reader_margin, or by
     # min_reader_margin_cross_lingual for a question without Japanese script answered from

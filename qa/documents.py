@@ -57,6 +57,22 @@ def load_corpus(folder: Path, max_bytes: int, known: Collection[str] = frozenset
     return Corpus(documents, skipped, found)
 
 
+def load_documents(folder: Path, doc_ids: list[str], max_bytes: int) -> Corpus:
+    """Load the named files of `folder` (those that are there); unreadable ones are skipped,
+    with the reason, as `load_corpus` does."""
+    documents: list[Document] = []
+    skipped: list[str] = []
+    for doc_id in doc_ids:
+        path = folder / doc_id
+        if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            continue
+        try:
+            documents.append(load_document(path, doc_id, max_bytes))
+        except Unextractable as exc:
+            skipped.append(f"{doc_id}: {exc}")
+    return Corpus(documents, skipped, [])
+
+
 def load_document(path: Path, doc_id: str, max_bytes: int) -> Document:
     """Read and clean one file; raise Unextractable with the reason when it cannot be used."""
     try:

@@ -6,8 +6,9 @@ index/
   .lock                    held by the one build that may write
   segments/seg-000004/     documents, chunks, vectors and term counts (qa/segments.py)
   gen-000007/
-    catalog.jsonl          one IndexedDocument per line: where its rows are (segment, first
-                           row, count), its file's size and mtime (`qa status` compares them)
+    catalog.npz            an IndexedDocument per document, as columns (qa/catalog.py): where
+                           its rows are (segment, first row, count), its file's size and
+                           mtime (`qa status` compares them)
     moments.npz            the live vectors' count, sum and sum of outer products (search's
                            z-normalisation without scoring every chunk), kept by the delta
     manifest.json          written last: model, settings, counts, the segments it reads
@@ -22,8 +23,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import segments as segment_files
+from .catalog import IndexedDocument, Table
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .segments import Segment, read_segment
 from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
@@ -47,36 +49,24 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2  # 1: one folder of files per generation, rewritten by every build
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
-CATALOG = "catalog.jsonl"
+CATALOG = "catalog.npz"
 MOMENTS = "moments.npz"
 _PREFIX = "gen-"
 
 
-@dataclass(frozen=True)
-class IndexedDocument:
-    """A catalog entry: an indexed document, where its rows are, and the size and mtime its
-    file had when read (None for files modified moments before the build: see build.py;
-    status then hashes the file)."""
-
-    doc_id: str
-    title: str
-    sha256: str
-    chunks: int
-    indexed_at: str
-    segment: str  # the segment holding its rows
-    row: int  # its first row there; its rows are row .. row + chunks - 1
-    terms: int  # lexical terms in its chunks (BM25's average length is kept by the delta)
-    size: int | None = None
-    mtime_ns: int | None = None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Catalog:
     """The manifest and catalog of one verified generation: what `qa status` and builds read."""
 
     generation: str
     manifest: dict[str, Any]
-    entries: dict[str, IndexedDocument]  # by doc_id, in the docs folder's order
+    table: Table  # the catalog's entries as columns, in the order builds added them
+
+    @cached_property
+    def entries(self) -> dict[str, IndexedDocument]:
+        """Every entry by doc_id, in the docs folder's order."""
+        ordered = sorted(self.table.entries(), key=lambda e: e.doc_id.split("/"))
+        return {e.doc_id: e for e in ordered}
 
     @property
     def segment_records(self) -> list[dict[str, Any]]:
@@ -229,14 +219,14 @@ def _load_verified(index_dir: Path, load: Callable[[Path], _Loaded]) -> _Loaded:
 
 def write_generation(
     index_dir: Path,
-    entries: list[IndexedDocument],
+    table: Table,
     segments: list[dict[str, Any]],
     moments: Moments,
     header: dict[str, Any],
 ) -> str:
-    """Write a new generation over `segments` (their manifest records), switch the pointer
-    to it, prune what no kept generation reads; return its name."""
-    live = live_rows(entries)
+    """Write a new generation with this catalog over `segments` (their manifest records),
+    switch the pointer to it, prune what no kept generation reads; return its name."""
+    live = table.live_rows()
     if live.keys() - {r["name"] for r in segments}:
         raise ValueError("the catalog points at segments the generation does not list")
     if sum(live.values()) != moments.count:
@@ -246,18 +236,13 @@ def write_generation(
     name = f"{_PREFIX}{int(existing[-1][len(_PREFIX) :]) + 1 if existing else 1:06d}"
     folder = index_dir / name
     folder.mkdir()
-    files = {
-        CATALOG: "".join(
-            json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in entries
-        ).encode(),
-        MOMENTS: moments.to_bytes(),
-    }
+    files = {CATALOG: table.to_bytes(), MOMENTS: moments.to_bytes()}
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": utc_now(),
         **header,
-        "counts": {"documents": len(entries), "chunks": moments.count},
+        "counts": {"documents": len(table), "chunks": moments.count},
         # A segment whose rows are all dead is read no more.
         "segments": [{**r, "live": live[r["name"]]} for r in segments if r["name"] in live],
         "files": hashes,
@@ -267,14 +252,6 @@ def write_generation(
     replace_atomically(index_dir / POINTER, name.encode())
     _prune(index_dir, keep={name, previous})
     return name
-
-
-def live_rows(entries: Iterable[IndexedDocument]) -> dict[str, int]:
-    """Live rows per segment, of the segments the entries point at."""
-    live: dict[str, int] = {}
-    for entry in entries:
-        live[entry.segment] = live.get(entry.segment, 0) + entry.chunks
-    return live
 
 
 def load_moments(index_dir: Path, catalog: Catalog) -> Moments:
@@ -303,11 +280,10 @@ def _load_catalog(folder: Path, hash_segments: bool) -> Catalog:
                 raise CorruptIndex(f"{folder.name} needs {', '.join(missing)}, which are gone")
             if hash_segments:
                 segment_files.check_hashes(folder.parent, record)
-        lines = (folder / CATALOG).read_text(encoding="utf-8").splitlines()
-        entries = [IndexedDocument(**json.loads(line)) for line in lines if line]
+        table = Table.from_bytes((folder / CATALOG).read_bytes())
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
-    return Catalog(folder.name, manifest, {e.doc_id: e for e in entries})
+    return Catalog(folder.name, manifest, table)
 
 
 def _load_generation(folder: Path) -> Index:
@@ -333,7 +309,7 @@ def _load_generation(folder: Path) -> Index:
     return Index(
         catalog.generation,
         catalog.manifest,
-        catalog.entries,
+        catalog.table,
         segments,
         moments,
         documents,

@@ -1,15 +1,16 @@
 """Merging segments: the live rows of several segments rewritten into fewer, dead rows dropped.
 
 Builds add a segment per change, so segments accumulate; each costs a search per query and
-holds its dead rows until merged. Past `max_segments` a build merges the smallest (whose
-live rows fit in one segment of `segment_chunks`): what it rewrites is small, so an update
-still costs what changed. `qa build --optimize` rewrites every live row, in the docs
-folder's order and in the segment sizes a full build would write: the result searches as
-a full build does, without embedding anything again.
+holds its dead rows until merged. A build merges `merge_factor` segments of about the same
+size into one (a tiered policy, as Lucene's): what it rewrites is of the size of what was
+added lately, so an update still costs about what changed. `qa build --optimize` rewrites
+every live row, in the docs folder's order and in the segment sizes a full build would
+write: the result searches as a full build does, without embedding anything again.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .index import IndexedDocument, live_rows
+from .catalog import IndexedDocument, Table
 from .lexical import TermCounts
 from .segments import Segment, read_segment, write_segment
 
@@ -26,50 +27,59 @@ _Item = TypeVar("_Item")
 
 def to_merge(
     records: list[dict[str, Any]],
-    entries: list[IndexedDocument],
+    table: Table,
     segment_chunks: int,
-    max_segments: int,
+    merge_factor: int,
     optimize: bool,
 ) -> list[str]:
-    """The names of the segments to merge now (none, or at least two, or one with dead rows)."""
-    live = live_rows(entries)
+    """The names of the segments to merge now (none, or at least two, or one with dead rows).
+
+    Segments are tiered by live rows in powers of `merge_factor`; once a tier holds
+    `merge_factor` segments they are merged into one of the next tier. Each row is thus
+    rewritten about log(rows) times over the life of an index, and an update that adds a
+    small segment merges only small ones. Segments too large to merge without exceeding
+    `segment_chunks` stay until `optimize`, which merges everything.
+    """
+    live = table.live_rows()
     if optimize:
         names = [r["name"] for r in records]
         dead = any(live.get(r["name"], 0) < r["rows"] for r in records)
         return names if len(names) > 1 or dead else []
-    if len(records) <= max_segments:
-        return []
-    chosen, rows = [], 0
-    for record in sorted(records, key=lambda r: (live.get(r["name"], 0), r["name"])):
-        if chosen and rows + live.get(record["name"], 0) > segment_chunks:
-            break
-        chosen.append(record["name"])
-        rows += live.get(record["name"], 0)
-    return chosen if len(chosen) > 1 else []
+    tiers: dict[int, list[tuple[int, str]]] = {}
+    for record in records:
+        rows = live.get(record["name"], 0)
+        if rows and rows * merge_factor <= segment_chunks:
+            tier = int(math.log(rows, merge_factor))
+            tiers.setdefault(tier, []).append((rows, record["name"]))
+    for tier in sorted(tiers):
+        if len(tiers[tier]) >= merge_factor:
+            return [name for _, name in sorted(tiers[tier])[:merge_factor]]
+    return []
 
 
 def merge(
     index_dir: Path,
-    entries: list[IndexedDocument],
+    table: Table,
     records: list[dict[str, Any]],
     names: list[str],
     segment_chunks: int,
     layout: dict[str, Any],
-) -> tuple[list[IndexedDocument], list[dict[str, Any]]]:
-    """Rewrite the live rows of the named segments into new ones (in catalog order, at most
-    `segment_chunks` rows each, a document never split); return the catalog entries and
-    segment records that follow."""
+) -> tuple[Table, list[dict[str, Any]]]:
+    """Rewrite the live rows of the named segments into new ones (in the docs folder's
+    order, at most `segment_chunks` rows each, a document never split); return the catalog
+    and segment records that follow."""
     chosen = set(names)
     loaded = {r["name"]: read_segment(index_dir, r) for r in records if r["name"] in chosen}
-    moving = [e for e in entries if e.segment in chosen]
-    moved: dict[str, IndexedDocument] = {}
+    positions = [i for i, name in enumerate(table.strings["segment"]) if name in chosen]
+    moving = sorted((table.entry(i) for i in positions), key=lambda e: e.doc_id.split("/"))
+    placed: list[IndexedDocument] = []
     written = []
     for group in groups(moving, lambda e: e.chunks, segment_chunks):
-        record, placed = _write_group(index_dir, group, loaded, layout)
+        record, entries = _write_group(index_dir, group, loaded, layout)
         written.append(record)
-        moved |= {e.doc_id: e for e in placed}
+        placed += entries
     kept = [r for r in records if r["name"] not in chosen]
-    return [moved.get(e.doc_id, e) for e in entries], kept + written
+    return table.changed(positions, placed), kept + written
 
 
 def groups(

