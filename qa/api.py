@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import build as _build
-from . import llm
+from . import changes, llm
 from .answering import Retrieved, compose
 from .config import Settings
 from .docs_folder import add_files, remove_files
@@ -225,8 +225,8 @@ def status(
         catalog.generation,
         catalog.manifest,
         list(catalog.entries.values()),
-        _build.staleness(catalog, s),
-        catalog.manifest.get(_build.TRUNCATED, {}),
+        changes.staleness(catalog, s),
+        catalog.manifest.get(changes.TRUNCATED, {}),
     )
 
 

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     # Index segments (qa/segments.py): a build writes its new chunks into segments of at most
     # segment_chunks (so a full build holds one segment's worth at a time), and merges
     # merge_factor segments of about the same size into one (qa/merging.py).
-    segment_chunks: Positive = 100_000
+    segment_chunks: Positive = 50_000
     merge_factor: int = Field(4, ge=2)
     # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
     # answers only when that span beats its "no answer" score by min_reader_margin, or by

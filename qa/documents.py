@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,55 +22,47 @@ _TITLE_CHARS = 120
 class Corpus:
     """The documents of a folder, and the files skipped with the reason why."""
 
-    documents: list[Document]  # the documents read
+    documents: list[Document]
     skipped: list[str]
-    known: list[str]  # doc_ids of files the caller said it knows: not read
 
 
-def load_corpus(folder: Path, max_bytes: int, known: Collection[str] = frozenset()) -> Corpus:
+def load_corpus(folder: Path, max_bytes: int) -> Corpus:
     """Load every supported file under `folder`; unreadable files are skipped, with the reason
-    in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it).
+    in `Corpus.skipped` for the caller to report (the CLI prints it, the UI shows it)."""
+    skipped: list[str] = []
+    items = read_corpus(folder, max_bytes, frozenset(), skipped)
+    documents = [d for d in items if isinstance(d, Document)]  # nothing is known: all are
+    if not documents:
+        raise no_documents(folder, skipped)
+    return Corpus(documents, skipped)
 
-    `known` holds the doc_ids of files the caller knows are as it read them before: those
-    are listed in `Corpus.known`, not read again.
-    """
+
+def read_corpus(
+    folder: Path, max_bytes: int, known: Collection[str], skipped: list[str]
+) -> Iterator[Document | str]:
+    """The supported files under `folder` in order, read one at a time: a Document, or the
+    doc_id of a file in `known` (which the caller knows is as it read it before: not read
+    again). Unreadable files are left out, with the reason appended to `skipped`."""
     if not folder.is_dir():
         raise DocumentsNotFound(f"docs folder not found: {folder}")
-    documents: list[Document] = []
-    skipped: list[str] = []
-    found: list[str] = []
     for path in _document_paths(folder):
         doc_id = path.relative_to(folder).as_posix()
         if doc_id in known:
-            found.append(doc_id)
+            yield doc_id
             continue
         try:
-            documents.append(load_document(path, doc_id, max_bytes))
+            yield load_document(path, doc_id, max_bytes)
         except Unextractable as exc:
             log.info("skipped %s: %s", doc_id, exc)
             skipped.append(f"{doc_id}: {exc}")
-    if not documents and not found:
-        raise DocumentsNotFound(
-            f"no readable document ({', '.join(SUFFIXES)}) in {folder}"
-            + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
-        )
-    return Corpus(documents, skipped, found)
 
 
-def load_documents(folder: Path, doc_ids: list[str], max_bytes: int) -> Corpus:
-    """Load the named files of `folder` (those that are there); unreadable ones are skipped,
-    with the reason, as `load_corpus` does."""
-    documents: list[Document] = []
-    skipped: list[str] = []
-    for doc_id in doc_ids:
-        path = folder / doc_id
-        if path.suffix.lower() not in SUFFIXES or not path.is_file():
-            continue
-        try:
-            documents.append(load_document(path, doc_id, max_bytes))
-        except Unextractable as exc:
-            skipped.append(f"{doc_id}: {exc}")
-    return Corpus(documents, skipped, [])
+def no_documents(folder: Path, skipped: list[str]) -> DocumentsNotFound:
+    """The error for a folder without a readable document."""
+    return DocumentsNotFound(
+        f"no readable document ({', '.join(SUFFIXES)}) in {folder}"
+        + (f" (skipped: {'; '.join(skipped)})" if skipped else "")
+    )
 
 
 def load_document(path: Path, doc_id: str, max_bytes: int) -> Document:

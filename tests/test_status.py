@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import build, status
+from qa import build, changes, status
 from qa.catalog import Table
 from qa.cli import main
 from qa.config import Settings
@@ -39,8 +39,8 @@ def _refuse_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError(f"status read a document: {args}")
 
-    monkeypatch.setattr(build, "sha256_file", refuse)
-    monkeypatch.setattr(build, "load_document", refuse)
+    monkeypatch.setattr(changes, "sha256_file", refuse)
+    monkeypatch.setattr(changes, "load_document", refuse)
 
 
 def test_status_compares_sizes_and_mtimes_then_hashes(settings, monkeypatch) -> None:
