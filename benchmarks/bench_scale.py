@@ -169,7 +169,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--sentences", type=int, default=20, help="sentences per document")
     parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
     parser.add_argument(
-        "--real", action="store_true", help="the real model (multilingual-e5-small), not the tiny one"
+        "--real", action="store_true", help="the real model (multilingual-e5-small), not tiny"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
