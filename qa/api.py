@@ -263,15 +263,15 @@ def _searcher(s: Settings, embedder: Embedder) -> Searcher:
         if cached is not None and cached.index.generation == current_generation(s.index_dir):
             cached.index.check_model(embedder)
             return cached
-        index = _load_or_build(s, embedder)
+        index = _load_or_build(s, embedder, cached.index if cached else None)
         index.check_model(embedder)
         _searchers[key] = Searcher(index)
         return _searchers[key]
 
 
-def _load_or_build(s: Settings, embedder: Embedder) -> Index:
+def _load_or_build(s: Settings, embedder: Embedder, previous: Index | None) -> Index:
     try:
-        return load_index(s.index_dir)
+        return load_index(s.index_dir, previous)
     except IndexNotFound:
         _build.build_index(s, embedder, progress=False)
         return load_index(s.index_dir)

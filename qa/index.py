@@ -175,9 +175,14 @@ def current_generation(index_dir: Path) -> str | None:
         return None
 
 
-def load_index(index_dir: Path) -> Index:
-    """Load the current generation, falling back to an older one that verifies."""
-    return _load_verified(index_dir, _load_generation)
+def load_index(index_dir: Path, previous: Index | None = None) -> Index:
+    """Load the current generation, falling back to an older one that verifies.
+
+    Segments `previous` (a generation loaded before) already holds are taken from it, not
+    read and hashed again: they are immutable, so a server reloading after an update reads
+    only the new segments and holds one copy of the rest."""
+    held = {s.name: s for s in previous.segments} if previous else {}
+    return _load_verified(index_dir, lambda folder: _load_generation(folder, held))
 
 
 def load_catalog(index_dir: Path, hash_segments: bool = True) -> Catalog:
@@ -286,9 +291,9 @@ def _load_catalog(folder: Path, hash_segments: bool) -> Catalog:
     return Catalog(folder.name, manifest, table)
 
 
-def _load_generation(folder: Path) -> Index:
+def _load_generation(folder: Path, held: dict[str, Segment]) -> Index:
     catalog = _load_catalog(folder, hash_segments=False)  # read_segment hashes each
-    segments = [read_segment(folder.parent, r) for r in catalog.segment_records]
+    segments = [_held(held, r) or read_segment(folder.parent, r) for r in catalog.segment_records]
     moments = load_moments(folder.parent, catalog)
     position = {s.name: i for i, s in enumerate(segments)}
     starts = np.cumsum([0, *(len(s.chunks) for s in segments)])
@@ -316,6 +321,13 @@ def _load_generation(folder: Path) -> Index:
         chunks,
         alive,
     )
+
+
+def _held(held: dict[str, Segment], record: dict[str, Any]) -> Segment | None:
+    """The loaded segment the record describes, if it is held (a name alone is not enough:
+    a pruned segment's name can be given again)."""
+    segment = held.get(record["name"])
+    return segment if segment is not None and segment.files == record["files"] else None
 
 
 def _generations(index_dir: Path) -> list[str]:

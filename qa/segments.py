@@ -42,6 +42,7 @@ class Segment:
     """One loaded segment: every row it holds, live or dead."""
 
     name: str
+    files: dict[str, str]  # the sha256 of each file, as the manifest records them
     documents: list[Document]
     chunks: list[Chunk]
     vectors: faiss.Index  # memory-mapped
@@ -95,7 +96,7 @@ def read_segment(index_dir: Path, record: dict[str, Any]) -> Segment:
         raise CorruptIndex(f"{FOLDER}/{folder.name} cannot be read: {exc}") from None
     if not (record["rows"] == len(chunks) == vectors.ntotal == len(term_counts.lengths)):
         raise CorruptIndex(f"{FOLDER}/{folder.name} does not hold {record['rows']} rows")
-    return Segment(record["name"], documents, chunks, vectors, term_counts)
+    return Segment(record["name"], record["files"], documents, chunks, vectors, term_counts)
 
 
 def check_hashes(index_dir: Path, record: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import add_documents, build_index, remove_documents
+from qa import add_documents, build_index, remove_documents, status
 from qa.config import Settings
 from qa.evaluation import load_squad, write_paragraphs
 from qa.index import MANIFEST, current_generation, load_index
@@ -189,3 +189,38 @@ def test_the_catalog_table_round_trips_and_changes_by_position():
     assert changed.live_rows() == {"seg-1": 1, "seg-2": 2}
     with pytest.raises(ValueError):
         Table.from_bytes(b"not a catalog")
+
+
+def test_adding_a_document_indexes_it_alone(tmp_path, tiny_settings):
+    """add_documents does not scan the folder: other changes wait for `qa build`."""
+    s = _settings(tmp_path / "alone", tiny_settings)
+    write_paragraphs(s.docs_dir, _paragraphs()[:10])
+    build_index(settings=s, progress=False)
+    (s.docs_dir / "dropped-in.txt").write_text("フォルダに直接置かれた文書。", encoding="utf-8")
+    new = tmp_path / "new.txt"
+    new.write_text("富士山の高さは3776メートルです。", encoding="utf-8")
+    stats = add_documents([new], progress=False, settings=s)
+    assert (stats.added, stats.unchanged, stats.chunks_embedded) == (1, 10, 1)
+    assert "dropped-in.txt" not in load_index(s.index_dir).documents
+    assert status(settings=s).stale == ["new: dropped-in.txt"]
+    assert build_index(settings=s, progress=False).added == 1  # a folder build takes it
+
+
+def test_a_reload_reads_only_the_new_segments(tmp_path, tiny_settings):
+    s = _settings(tmp_path / "reload", tiny_settings)
+    write_paragraphs(s.docs_dir, _paragraphs()[:10])
+    build_index(settings=s, progress=False)
+    before = load_index(s.index_dir)
+    new = tmp_path / "new.txt"
+    new.write_text("富士山の高さは3776メートルです。", encoding="utf-8")
+    add_documents([new], progress=False, settings=s)
+    after = load_index(s.index_dir, previous=before)
+    assert after.segments[0] is before.segments[0]  # shared, not read again
+    assert len(after.segments) == 2 and "new.txt" in after.documents
+
+    # A removed segment's name may be given again: a held segment of that name is not reused.
+    remove_documents(["new.txt"], progress=False, settings=s)
+    new.write_text("別の内容の文書です。", encoding="utf-8")
+    add_documents([new], progress=False, settings=s)
+    again = load_index(s.index_dir, previous=after)
+    assert [c.text for c in again.chunks if c.doc_id == "new.txt"] == ["別の内容の文書です。"]
