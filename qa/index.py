@@ -300,12 +300,12 @@ def _load_generation(folder: Path, held: dict[str, Segment]) -> Index:
     alive = np.zeros(int(starts[-1]), dtype=bool)
     documents = {}
     # A replaced document is in two segments: the catalog says which copy is live.
-    held = {(s.name, d.doc_id): d for s in segments for d in s.documents}
+    copies = {(s.name, d.doc_id): d for s in segments for d in s.documents}
     try:
         for entry in catalog.entries.values():
             first = int(starts[position[entry.segment]]) + entry.row
             alive[first : first + entry.chunks] = True
-            documents[entry.doc_id] = held[entry.segment, entry.doc_id]
+            documents[entry.doc_id] = copies[entry.segment, entry.doc_id]
     except KeyError as exc:
         raise CorruptIndex(f"{folder.name}: its catalog names {exc}, not in its segments") from None
     if int(alive.sum()) != moments.count:
