@@ -70,7 +70,7 @@ def merge(
     and segment records that follow."""
     chosen = set(names)
     loaded = {r["name"]: read_segment(index_dir, r) for r in records if r["name"] in chosen}
-    positions = [i for i, name in enumerate(table.strings["segment"]) if name in chosen]
+    positions = table.in_segments(chosen)
     moving = sorted((table.entry(i) for i in positions), key=lambda e: e.doc_id.split("/"))
     placed: list[IndexedDocument] = []
     written = []
