@@ -97,9 +97,9 @@ def _reusable(settings: Settings, embedder: Embedder) -> Catalog | None:
     try:
         catalog = load_catalog(settings.index_dir, hash_segments=False)
         catalog.check_model(embedder)
-    except (IndexNotFound, CorruptIndex):
+    except IndexNotFound:
         return None
-    except IncompatibleIndex as exc:
+    except (CorruptIndex, IncompatibleIndex) as exc:
         log.warning("re-embedding every document: %s", exc)
         return None
     if catalog.manifest["chunking"] != settings.chunking_fingerprint():
