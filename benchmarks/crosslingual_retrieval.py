@@ -44,7 +44,8 @@ from qa.evaluation import (
     split_of,
 )
 from qa.questions import check_question
-from qa.search import Searcher, fuse, top_k
+from qa.search import Searcher, fuse
+from qa.stores import top_k
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -127,7 +128,7 @@ def sweep(sets: list[QuestionSet], cache: Path) -> None:
     for w, p in [*grid, (0.2, 0), (0.25, 0), (0.3, 0)]:
 
         def method(searcher: Searcher, s: Scored, w: float, p: int = p) -> np.ndarray:
-            share = searcher.lexical.matchable_share(s.query)
+            share = searcher.store.matchable_share(s.query)
             weight = w * share / (w * share + 1 - w) if p == 0 else w * share**p
             return fuse(s.dense, s.lexical, weight)
 
@@ -220,7 +221,7 @@ def score(qs: QuestionSet, cache: Path) -> list[Scored]:
     questions = [check_question(q, s.max_question_chars) for q in qs.questions]
     vectors = query_vectors(qs.index.embedder, questions, cache)
     return [
-        Scored(q, gold, searcher.dense_scores(v), searcher.lexical.scores(q))
+        Scored(q, gold, searcher.store.dense_scores(v), searcher.store.bm25.scores(q))
         for q, gold, v in zip(questions, qs.gold, vectors, strict=True)
     ]
 
@@ -239,7 +240,7 @@ def query_vectors(embedder: Embedder, questions: list[str], cache: Path) -> np.n
 
 def metrics(searcher: Searcher, scored: list[Scored], method: Method, w: float) -> RankMetrics:
     """Recall of the gold documents when chunks are ranked by `method`."""
-    doc_ids = [c.doc_id for c in searcher.index.chunks]
+    doc_ids = [c.doc_id for c in searcher.store.index.chunks]
     ranks = [
         document_rank((doc_ids[i] for i in top_k(method(searcher, s, w), SEARCH_DEPTH)), s.gold)
         for s in scored

@@ -18,7 +18,8 @@ from pathlib import Path
 from qa.evaluation import SEARCH_DEPTH, RankMetrics, document_rank, index_squad
 from qa.lexical import BM25, K1, B
 from qa.questions import check_question
-from qa.search import fuse, top_k
+from qa.search import fuse
+from qa.stores import top_k
 
 JSQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "jsquad-valid-v1.3.json"
 WEIGHTS = (0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 1.0)
@@ -33,15 +34,16 @@ def main() -> None:
     args = parser.parse_args()
     squad = index_squad(JSQUAD, args.workdir)
     s, embedder, searcher = squad.settings, squad.embedder, squad.searcher
-    parts = [segment.term_counts for segment in searcher.index.segments]
-    searcher.lexical = BM25.from_counts(parts, searcher.index.alive, args.k1, args.b)
-    doc_ids = [c.doc_id for c in searcher.index.chunks]
+    store = searcher.store
+    parts = [segment.term_counts for segment in store.index.segments]
+    store.bm25 = BM25.from_counts(parts, store.index.alive, args.k1, args.b)
+    doc_ids = [c.doc_id for c in store.index.chunks]
     ranks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
     for n, paragraph in enumerate(squad.paragraphs):
         for raw in paragraph.questions:
             question = check_question(raw, s.max_question_chars)  # as search() does
-            dense = searcher.dense_scores(embedder.encode_query(question))
-            lexical = searcher.lexical.scores(question)
+            dense = store.dense_scores(embedder.encode_query(question))
+            lexical = store.bm25.scores(question)
             for w, found in ranks.items():
                 weight = searcher.query_weight(question, w)
                 best = top_k(fuse(dense, lexical, weight), SEARCH_DEPTH)

@@ -17,10 +17,11 @@ from .config import Settings
 from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
-from .index import Index, IndexedDocument, current_generation, load_catalog, load_index
+from .index import IndexedDocument, current_generation, load_catalog
 from .questions import Turn, check_question, search_query
 from .reader import Reader, build_reader
 from .search import Searcher
+from .stores import Store, open_store
 from .types import Answer, BuildStats, Document, Hit
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,13 @@ class IndexStatus:
 
     def segments_line(self) -> str:
         """How the index is stored: "segments 3 (12,040 rows, 1,204 of them dead until a
-        merge: qa build --optimize)"."""
+        merge: qa build --optimize)", or "store qdrant (collection kotae-1a2b3c4d, 120 chunks)"."""
+        if self.manifest.get("store") == "qdrant":
+            collection, chunks = (
+                self.manifest["qdrant"]["collection"],
+                self.manifest["counts"]["chunks"],
+            )
+            return f"store qdrant (collection {collection}, {chunks:,} chunks)"
         records = self.manifest["segments"]
         rows = sum(r["rows"] for r in records)
         dead = rows - sum(r["live"] for r in records)
@@ -102,7 +109,7 @@ def answer_stream(
     searcher = _searcher(s, embedder)
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
-    found = Retrieved(hits, searcher.index.documents)
+    found = Retrieved(hits, searcher.store.documents)
     extractive = compose(cleaned, searched, found, _reader(s, embedder), s)
     if not s.llm_url or not hits:
         yield extractive
@@ -233,7 +240,7 @@ def status(
 def indexed_documents(*, settings: Settings | None = None) -> Mapping[str, Document]:
     """The documents of the served index, with their text, by doc_id."""
     s = settings or Settings.load()
-    return _searcher(s, _embedder(s)).index.documents
+    return _searcher(s, _embedder(s)).store.documents
 
 
 def _settings(settings: Settings | None, **overrides: Any) -> Settings:
@@ -260,18 +267,18 @@ def _searcher(s: Settings, embedder: Embedder) -> Searcher:
     key = s.index_dir.resolve()
     with _searchers_lock:
         cached = _searchers.get(key)
-        if cached is not None and cached.index.generation == current_generation(s.index_dir):
-            cached.index.check_model(embedder)
+        if cached is not None and cached.store.generation == current_generation(s.index_dir):
+            cached.store.check_model(embedder)
             return cached
-        index = _load_or_build(s, embedder, cached.index if cached else None)
-        index.check_model(embedder)
-        _searchers[key] = Searcher(index)
+        store = _open_or_build(s, embedder, cached.store if cached else None)
+        store.check_model(embedder)
+        _searchers[key] = Searcher(store)
         return _searchers[key]
 
 
-def _load_or_build(s: Settings, embedder: Embedder, previous: Index | None) -> Index:
+def _open_or_build(s: Settings, embedder: Embedder, previous: Store | None) -> Store:
     try:
-        return load_index(s.index_dir, previous)
+        return open_store(s, previous)
     except IndexNotFound:
         _build.build_index(s, embedder, progress=False)
-        return load_index(s.index_dir)
+        return open_store(s)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -19,11 +17,10 @@ from .embedding import Embedder
 from .errors import CorruptIndex, IncompatibleIndex, IndexBusy, IndexNotFound
 from .index import Catalog, load_catalog, load_moments, model_record, utc_now, write_generation
 from .lexical import TermCounts
-from .merging import groups, merge, to_merge
-from .segments import read_vectors, write_segment
+from .merging import groups
+from .stores import Writer, open_writer
 from .types import BuildStats, Chunk, Document
 from .vectors import Moments
-from .vectors import layout as vector_layout
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +99,9 @@ def _reusable(settings: Settings, embedder: Embedder) -> Catalog | None:
     except (CorruptIndex, IncompatibleIndex) as exc:
         log.warning("re-embedding every document: %s", exc)
         return None
+    if catalog.manifest.get("store", "embedded") != settings.store:
+        log.warning("re-embedding every document into the %s store", settings.store)
+        return None
     if catalog.manifest["chunking"] != settings.chunking_fingerprint():
         log.warning("re-embedding every document: chunk settings changed")
         return None
@@ -117,18 +117,16 @@ def _write(
     optimize: bool,
     progress: bool,
 ) -> tuple[str, int, int]:
-    """Write the new documents' segments and, if anything changed, the generation over them;
-    return the generation's name, its chunk count and how many chunks were embedded."""
+    """Write the new documents to the store and, if anything changed, the generation over
+    them; return the generation's name, its chunk count and how many chunks were embedded."""
     index_dir = settings.index_dir
-    records = previous.segment_records if previous else []
     moments = load_moments(index_dir, previous) if previous else Moments.of([], embedder.dim)
+    writer = open_writer(settings, embedder.dim, previous, moments.count)
     entries = []
     # One segment per `segment_chunks` new rows: a build holds one segment's worth at a time.
     chunked = _chunked(fresh, plan, settings, embedder)
     for group in groups(chunked, lambda item: len(item[1]), settings.segment_chunks):
-        made = _write_segment(settings, embedder, plan, group, moments.count, progress)
-        record, written, vectors = made
-        records.append(record)
+        written, vectors = _write_group(settings, embedder, writer, plan, group, progress)
         entries += written
         moments = moments.plus(vectors)
     # Same vectors under another model name still need a manifest that names it.
@@ -136,43 +134,38 @@ def _write(
     if previous is not None and not (plan.changed or optimize or renamed):
         return previous.generation, moments.count, 0
     # The previous sums, less the rows that die, plus the new ones: what changed.
-    moments = moments.plus(_vectors(index_dir, plan.dying), -1)
+    moments = moments.plus(writer.vectors(plan.dying), -1)
     table = (previous.table if previous else Table.of([])).changed(
         plan.drop, plan.refreshed + entries
     )
-    layout = vector_layout(moments.count, settings.ann_min_chunks)
-    limit = settings.segment_chunks
-    names = to_merge(records, table, limit, settings.merge_factor, optimize)
-    if names:
-        table, records = merge(index_dir, table, records, names, limit, layout)
+    table, records = writer.finish(table, moments.count, optimize)
     header = {
         "model": model_record(embedder),
         "chunking": settings.chunking_fingerprint(),
         TRUNCATED: plan.truncated,
+        **writer.header(),
     }
     name = write_generation(index_dir, table, records, moments, header)
+    writer.retire(plan.dying)
     return name, moments.count, sum(e.chunks for e in entries)
 
 
-def _write_segment(
+def _write_group(
     settings: Settings,
     embedder: Embedder,
+    writer: Writer,
     plan: Plan,
     group: list[tuple[Document, list[Chunk]]],
-    rows_before: int,
     progress: bool,
-) -> tuple[dict[str, Any], list[IndexedDocument], np.ndarray]:
-    """Embed and count a group of documents' chunks and write them as a segment; return its
-    record, the documents' catalog entries and the vectors."""
+) -> tuple[list[IndexedDocument], np.ndarray]:
+    """Embed and count a group of documents' chunks and write them to the store; return the
+    documents' catalog entries and the vectors."""
     chunks = [c for _, doc_chunks in group for c in doc_chunks]
     texts = [c.text for c in chunks]
     log.info("embedding %d chunks", len(chunks))
     vectors = embedder.encode_documents(texts, settings.batch_size, progress)
     counts = TermCounts.from_texts(texts)
-    # The layout the generation's size calls for once these rows are in.
-    layout = vector_layout(rows_before + len(chunks), settings.ann_min_chunks)
-    documents = [doc for doc, _ in group]
-    record = write_segment(settings.index_dir, documents, chunks, vectors, counts, layout)
+    segment = writer.write([doc for doc, _ in group], chunks, vectors, counts)
     entries = []
     starts = np.cumsum([0, *(len(doc_chunks) for _, doc_chunks in group)]).tolist()
     for (doc, doc_chunks), row in zip(group, starts, strict=False):
@@ -185,14 +178,14 @@ def _write_segment(
                 doc.sha256,
                 len(doc_chunks),
                 utc_now(),
-                record["name"],
+                segment,
                 row,
                 terms,
                 size,
                 mtime_ns,
             )
         )
-    return record, entries, vectors
+    return entries, vectors
 
 
 def _chunked(
@@ -215,15 +208,3 @@ def _chunked(
             log.info("%s: indexing only its first %d of %d chunks", doc.doc_id, cap, len(chunks))
             plan.truncated[doc.doc_id] = len(chunks)
         yield doc, chunks[:cap]
-
-
-def _vectors(index_dir: Path, entries: list[IndexedDocument]) -> np.ndarray:
-    """The stored vectors of these catalog entries' rows (read from their segments)."""
-    blocks = [np.empty((0, 0), dtype=np.float32)]
-    by_segment: dict[str, list[IndexedDocument]] = {}
-    for entry in entries:
-        by_segment.setdefault(entry.segment, []).append(entry)
-    for name, mine in by_segment.items():
-        vectors = read_vectors(index_dir, name)
-        blocks += [vectors.reconstruct_n(e.row, e.chunks) for e in mine]
-    return np.concatenate(blocks[1:]) if len(blocks) > 1 else blocks[0]

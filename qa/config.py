@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     # merge_factor segments of about the same size into one (qa/merging.py).
     segment_chunks: Positive = 50_000
     merge_factor: int = Field(4, ge=2)
+    # Where chunks, vectors and BM25 weights live (qa/stores/): "embedded" (segments in
+    # index_dir) or "qdrant" (a collection on qdrant_url; "" keeps qdrant-client's local mode
+    # in index_dir, for one process). Shards and replicas are set when a full build creates
+    # the collection; the API key is read from QA_QDRANT_API_KEY only.
+    store: Literal["embedded", "qdrant"] = "embedded"
+    qdrant_url: HttpUrlText = ""
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,60}$")] = "kotae"
+    qdrant_shards: Positive = 1
+    qdrant_replicas: Positive = 1
+    qdrant_timeout: float = Field(30.0, gt=0, le=600)
     # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
     # answers only when that span beats its "no answer" score by min_reader_margin, or by
     # min_reader_margin_cross_lingual for a question without Japanese script answered from

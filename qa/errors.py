@@ -63,3 +63,7 @@ class CorruptIndex(IndexProblem):
 
 class IndexBusy(IndexProblem):
     """Another build holds the index lock."""
+
+
+class StoreUnavailable(IndexProblem):
+    """The configured store (a Qdrant server) cannot be reached or used."""

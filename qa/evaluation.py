@@ -31,6 +31,7 @@ from .evaluation_answers import (
 from .evaluation_qa import checked_limit, load_qa
 from .index import load_index
 from .search import Searcher
+from .stores.embedded import EmbeddedStore
 
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
@@ -225,7 +226,7 @@ def index_squad(path: Path, workdir: Path) -> SquadIndex:
     write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
-    return SquadIndex(paragraphs, s, embedder, Searcher(load_index(s.index_dir)))
+    return SquadIndex(paragraphs, s, embedder, Searcher(EmbeddedStore(load_index(s.index_dir))))
 
 
 def load_squad(path: Path) -> list[SquadParagraph]:

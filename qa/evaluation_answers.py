@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from .answering import Retrieved, compose
 from .config import Settings
 from .embedding import load_embedder
-from .index import load_index
 from .japanese import trim_answer
 from .reader import build_reader
 from .search import Searcher
+from .stores import open_store
 from .text import match_key
 from .types import Answer
 
@@ -151,9 +151,9 @@ def read_cases(
     """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
     s = settings.replace(min_reader_margin=_ALWAYS, min_reader_margin_cross_lingual=_ALWAYS)
     embedder = load_embedder(s.embed_model, s.cache_dir)
-    searcher = Searcher(load_index(s.index_dir))
+    searcher = Searcher(open_store(s))
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
-    documents = searcher.index.documents
+    documents = searcher.store.documents
     for case in _progress(cases, progress):
         hits = searcher.search(
             case.question, embedder.encode_query(case.question), _NEGATIVE_DEPTH, s.lexical_weight

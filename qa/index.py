@@ -293,6 +293,11 @@ def _load_catalog(folder: Path, hash_segments: bool) -> Catalog:
 
 def _load_generation(folder: Path, held: dict[str, Segment]) -> Index:
     catalog = _load_catalog(folder, hash_segments=False)  # read_segment hashes each
+    if catalog.manifest.get("store", "embedded") != "embedded":
+        raise IncompatibleIndex(
+            f"the index in {folder.parent} is kept in {catalog.manifest['store']}: set "
+            f"QA_STORE={catalog.manifest['store']}, or rebuild it with `qa build --full`"
+        )
     segments = [_held(held, r) or read_segment(folder.parent, r) for r in catalog.segment_records]
     moments = load_moments(folder.parent, catalog)
     position = {s.name: i for i, s in enumerate(segments)}

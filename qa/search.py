@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .index import Index
-from .lexical import BM25
+from .stores import Leg, Pool, Store, top_k
 from .types import Hit
 from .vectors import Spread
 
@@ -34,47 +33,54 @@ POOL = 64  # candidates per leg to start with; grown while a chunk outside could
 
 
 class Searcher:
-    """Retrieval over one loaded index generation."""
+    """Retrieval over one store (qa/stores/): the fusion is the same whichever holds the index."""
 
-    def __init__(self, index: Index, pool: int = POOL) -> None:
-        self.index = index
+    def __init__(self, store: Store, pool: int = POOL) -> None:
+        self.store = store
         self.pool = pool
-        parts = [segment.term_counts for segment in index.segments]
-        self.lexical = BM25.from_counts(parts, index.alive)
 
     def search(
         self, query: str, query_vector: np.ndarray, k: int, lexical_weight: float
     ) -> list[Hit]:
         """The k best chunks for a query, best first (ties keep chunk order): the same as
         `fuse` over every chunk, from pools of each leg's best."""
-        n = self.index.size
+        n = self.store.size
         k = min(k, n)
         if k <= 0:
             return []
         weight = self.query_weight(query, lexical_weight)
-        lexical = self.lexical.scores(query)
-        alive = self.lexical.alive  # None when no row is dead
-        spreads = (
-            self.index.moments.spread(query_vector),
-            _spread(lexical if alive is None else lexical[alive]),
-        )
-        # Dead rows are never candidates (their BM25 score is 0, which may rank).
-        ranked = lexical if alive is None else np.where(alive, lexical, -np.inf)
+        legs = (self.store.dense(query_vector), self.store.lexical(query))
+        weights = (1 - weight, weight)
         pool = max(self.pool, k)
         while True:
-            dense_top, lexical_top, dense = self._pools(query_vector, ranked, pool)
-            ids = np.union1d(dense_top, lexical_top)  # ascending: ties keep chunk order
-            fused = self._fused(weight, spreads, dense, lexical, ids, query_vector)
+            pools = [leg.top(pool) for leg in legs]
+            ids = np.union1d(pools[0].ids, pools[1].ids)  # ascending: ties keep chunk order
+            scores = [_scores_of(leg, p, ids) for leg, p in zip(legs, pools, strict=True)]
+            fused = sum(
+                w * leg.spread.z(x) for w, leg, x in zip(weights, legs, scores, strict=True)
+            )
             best = top_k(fused, k)
-            # Anything outside both pools scores at most what each pool's last member does.
-            bound = (1 - weight) * spreads[0].z(dense[dense_top[-1]]) + weight * spreads[1].z(
-                lexical[lexical_top[-1]]
+            # Anything outside both pools scores at most what each pool's bound does.
+            bound = sum(
+                w * leg.spread.z(p.bound) for w, leg, p in zip(weights, legs, pools, strict=True)
             )
             if pool >= n or fused[best[-1]] > bound:
                 break
             pool *= 4
+        chosen = ids[best]
+        chunks = self.store.chunks(chosen)
         return [
-            self._hit(int(ids[i]), fused[i], dense.get(int(ids[i])), lexical[ids[i]]) for i in best
+            Hit(
+                c.doc_id,
+                c.chunk_id,
+                c.start,
+                c.end,
+                c.text,
+                float(fused[i]),
+                float(scores[0][i]),
+                float(scores[1][i]),
+            )
+            for c, i in zip(chunks, best, strict=True)
         ]
 
     def query_weight(self, query: str, lexical_weight: float) -> float:
@@ -88,49 +94,21 @@ class Searcher:
         # The odds form ties the plain product w·s on the tuning rows (JSQuAD tuning half
         # R@1 0.913 vs 0.912, English JaQuAD 0.610 vs 0.613; crosslingual_retrieval.py --sweep)
         # and keeps the meaning of lexical_weight = 1, which the product would not.
-        weighted = lexical_weight * self.lexical.matchable_share(query)
+        weighted = lexical_weight * self.store.matchable_share(query)
         rest = 1.0 - lexical_weight
         return weighted / (weighted + rest) if weighted + rest > 0 else 0.0
 
-    def _pools(
-        self, query_vector: np.ndarray, lexical: np.ndarray, pool: int
-    ) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
-        """Each leg's `pool` best live rows, and the cosines FAISS gave for its own."""
-        pool = min(pool, self.index.size)
-        scores, ids = self.index.search_vectors(query_vector, pool)
-        dense = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-        return ids, top_k(lexical, pool), dense
 
-    def _fused(
-        self,
-        weight: float,
-        spreads: tuple[Spread, Spread],
-        dense: dict[int, float],
-        lexical: np.ndarray,
-        ids: np.ndarray,
-        query_vector: np.ndarray,
-    ) -> np.ndarray:
-        """The fused scores of the candidates `ids`; cosines FAISS did not return are computed
-        from the stored vectors (and remembered in `dense`)."""
-        missing = [int(i) for i in ids if int(i) not in dense]
-        if missing:
-            vectors = self.index.vectors_of(np.asarray(missing, dtype=np.int64))
-            cosines = vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
-            dense.update(zip(missing, cosines.tolist(), strict=True))
-        cosine = np.array([dense[int(i)] for i in ids])
-        return (1 - weight) * spreads[0].z(cosine) + weight * spreads[1].z(lexical[ids])
-
-    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine of the query with every row, dead ones included, in row order (for sweeps
-        over `fuse`, which run on indexes built afresh)."""
-        query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        return self.index.all_vectors() @ query
-
-    def _hit(self, i: int, score: float, dense: float, lexical: float) -> Hit:
-        c = self.index.chunks[i]
-        return Hit(
-            c.doc_id, c.chunk_id, c.start, c.end, c.text, float(score), float(dense), float(lexical)
-        )
+def _scores_of(leg: Leg, pool: Pool, ids: np.ndarray) -> np.ndarray:
+    """The leg's scores of `ids` (sorted): its pool's own, the rest asked of the leg."""
+    out = np.empty(len(ids), dtype=np.float64)
+    at = np.searchsorted(ids, pool.ids)
+    out[at] = pool.scores
+    known = np.zeros(len(ids), dtype=bool)
+    known[at] = True
+    if not known.all():
+        out[~known] = leg.of(ids[~known])
+    return out
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, lexical_weight: float) -> np.ndarray:
@@ -141,21 +119,6 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, lexical_weight: float) -> np.nd
     weight 0.6: [-0.2, 0.2]; weight 0 (no query term in the index): [1.0, -1.0]
     """
     return lexical_weight * _z(lexical) + (1 - lexical_weight) * _z(dense)
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k highest scores, best first; equal scores keep their order.
-
-    Example: [0.1, 0.5, 0.5, 0.2], k=2 -> [1, 2]
-    """
-    if k <= 0:
-        return np.empty(0, dtype=np.int64)
-    if k >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    # Partition first: sorting every chunk would cost more than scoring it on a large index.
-    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-    candidates = np.flatnonzero(scores >= threshold)
-    return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
 
 
 def _z(scores: np.ndarray) -> np.ndarray:

@@ -15,8 +15,10 @@ from qa import build_index
 from qa.errors import CorruptIndex
 from qa.index import MANIFEST, load_index
 from qa.lexical import BM25, TermCounts
-from qa.search import Searcher, fuse, top_k
+from qa.search import fuse
 from qa.segments import FOLDER, LEXICAL
+from qa.stores import top_k
+from qa.stores.embedded import EmbeddedStore
 from qa.text import terms
 
 from .optional import TEST_EXTRA, require_module
@@ -219,17 +221,17 @@ def test_index_persists_counts_and_searcher_uses_them(settings) -> None:
     assert (settings.index_dir / FOLDER / record["name"] / LEXICAL).is_file()
     index = load_index(settings.index_dir)
     fresh = BM25([c.text for c in index.chunks])
-    searcher = Searcher(index)
+    store = EmbeddedStore(index)
     for query in ["仮想化のライセンス", "Novell Xen GPL"]:
-        assert np.allclose(searcher.lexical.scores(query), fresh.scores(query))
+        assert np.allclose(store.bm25.scores(query), fresh.scores(query))
 
     # An added document goes into a segment of its own, scored with the rest.
     (settings.docs_dir / "fuji.md").write_text("富士山の高さは3776メートルです。", encoding="utf-8")
     build_index(settings=settings, progress=False)
-    updated = Searcher(load_index(settings.index_dir))
+    updated = EmbeddedStore(load_index(settings.index_dir))
     assert len(updated.index.segments) == 2
-    assert updated.lexical.size == len(index.chunks) + 1
-    assert updated.lexical.scores("富士山の高さ").argmax() == updated.lexical.size - 1
+    assert updated.bm25.size == len(index.chunks) + 1
+    assert updated.bm25.scores("富士山の高さ").argmax() == updated.bm25.size - 1
 
 
 def test_damaged_counts_make_the_generation_corrupt(settings) -> None:

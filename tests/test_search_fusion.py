@@ -22,8 +22,10 @@ from qa.build import build_index
 from qa.config import Settings
 from qa.evaluation import document_rank, load_squad, write_paragraphs
 from qa.index import load_index
-from qa.lexical import BM25, TermCounts
-from qa.search import Searcher, fuse, top_k
+from qa.lexical import BM25
+from qa.search import Searcher, fuse
+from qa.stores import top_k
+from qa.stores.embedded import EmbeddedStore
 
 from .conftest import DATA
 
@@ -37,18 +39,19 @@ WEIGHT = 0.3
 
 
 def _searcher(texts: list[str]) -> Searcher:
-    """A Searcher over the texts' term counts (query_weight needs nothing else)."""
-    segment = SimpleNamespace(term_counts=TermCounts.from_texts(texts))
-    return Searcher(SimpleNamespace(segments=[segment], alive=None))  # type: ignore[arg-type]
+    """A Searcher over the texts' BM25 (query_weight asks the store for nothing else)."""
+    bm25 = BM25(texts)
+    store = SimpleNamespace(bm25=bm25, matchable_share=bm25.matchable_share)
+    return Searcher(store)  # type: ignore[arg-type]
 
 
 def test_english_query_over_japanese_text_gets_no_lexical_weight() -> None:
     searcher = _searcher(JAPANESE)
     query = "Where is the Tokyo Tower?"
-    assert searcher.lexical.matchable_share(query) == 0.0
+    assert searcher.store.bm25.matchable_share(query) == 0.0
     assert searcher.query_weight(query, WEIGHT) == 0.0
     dense = np.array([0.82, 0.85, 0.80, 0.81], dtype=np.float32)
-    lexical = searcher.lexical.scores(query)
+    lexical = searcher.store.bm25.scores(query)
     fused = fuse(dense, lexical, searcher.query_weight(query, WEIGHT))
     assert top_k(fused, 4).tolist() == top_k(dense, 4).tolist()  # dense alone ranks
 
@@ -57,7 +60,7 @@ def test_a_stray_latin_word_gets_a_small_weight() -> None:
     """ "gps" occurs in the texts: only its share of the question's idf mass counts."""
     searcher = _searcher(JAPANESE)
     query = "What do GPS satellites broadcast in their signal?"
-    share = searcher.lexical.matchable_share(query)
+    share = searcher.store.bm25.matchable_share(query)
     assert 0 < share < 0.2
     odds = WEIGHT * share
     assert searcher.query_weight(query, WEIGHT) == pytest.approx(odds / (odds + 1 - WEIGHT))
@@ -75,7 +78,9 @@ def test_a_lexical_weight_of_one_stays_terms_alone() -> None:
 def test_japanese_query_keeps_its_weight() -> None:
     searcher = _searcher(JAPANESE)
     assert searcher.query_weight(JAPANESE[0], WEIGHT) == pytest.approx(WEIGHT)  # every term found
-    share = searcher.lexical.matchable_share("東京タワーはどこにある？")  # はど, どこ... not found
+    share = searcher.store.bm25.matchable_share(
+        "東京タワーはどこにある？"
+    )  # はど, どこ... not found
     assert 0.5 < share < 1
 
 
@@ -134,7 +139,7 @@ def sample_settings(tmp_path_factory, model_cache, embedder) -> Settings:
 
 @pytest.fixture(scope="module")
 def sample_searcher(sample_settings) -> Searcher:
-    return Searcher(load_index(sample_settings.index_dir))
+    return Searcher(EmbeddedStore(load_index(sample_settings.index_dir)))
 
 
 def _sample() -> list:
@@ -148,7 +153,7 @@ def _doc_of(phrase: str) -> str:
 
 def _rank(searcher: Searcher, dense: np.ndarray, lexical: np.ndarray, w: float, gold: str) -> int:
     """1-based rank of the gold document, 0 if not among the top 30 chunks' documents."""
-    doc_ids = [c.doc_id for c in searcher.index.chunks]
+    doc_ids = [c.doc_id for c in searcher.store.index.chunks]
     return document_rank((doc_ids[i] for i in top_k(fuse(dense, lexical, w), 30)), gold)
 
 
@@ -164,8 +169,8 @@ def test_english_questions_find_their_japanese_paragraph(sample_settings) -> Non
 def test_a_stray_latin_match_no_longer_outranks_the_dense_choice(sample_searcher, embedder) -> None:
     fixed, query = {}, {}
     for question, phrase in STRAY:
-        dense = sample_searcher.dense_scores(embedder.encode_query(question))
-        lexical = sample_searcher.lexical.scores(question)
+        dense = sample_searcher.store.dense_scores(embedder.encode_query(question))
+        lexical = sample_searcher.store.bm25.scores(question)
         weight = sample_searcher.query_weight(question, WEIGHT)
         assert 0 < weight < 0.2 * WEIGHT
         gold = _doc_of(phrase)
@@ -184,8 +189,8 @@ def test_japanese_questions_rank_as_well_as_with_the_fixed_weight(
     found = {name: [0, 0] for name in ("fixed", "query")}
     for n, paragraph in enumerate(_sample()):
         question = paragraph.questions[0]
-        dense = sample_searcher.dense_scores(embedder.encode_query(question))
-        lexical = sample_searcher.lexical.scores(question)
+        dense = sample_searcher.store.dense_scores(embedder.encode_query(question))
+        lexical = sample_searcher.store.bm25.scores(question)
         weights = {"fixed": WEIGHT, "query": sample_searcher.query_weight(question, WEIGHT)}
         for name, w in weights.items():
             rank = _rank(sample_searcher, dense, lexical, w, f"p{n:04d}.txt")
@@ -198,15 +203,15 @@ def test_japanese_questions_rank_as_well_as_with_the_fixed_weight(
 def test_pooled_search_ranks_as_fusing_every_chunk_would(sample_searcher, embedder, pool) -> None:
     """Search fuses only each leg's best (growing the pools from `pool` while a chunk outside
     could still win) and its k hits are those of `fuse` over every chunk, scores included."""
-    pooled = Searcher(sample_searcher.index, pool=pool)
+    pooled = Searcher(sample_searcher.store, pool=pool)
     questions = [p.questions[0] for p in _sample()[:40]] + [q for q, _ in ENGLISH + STRAY]
     for question in questions:
         vector = embedder.encode_query(question)
-        dense, lexical = pooled.dense_scores(vector), pooled.lexical.scores(question)
+        dense, lexical = pooled.store.dense_scores(vector), pooled.store.bm25.scores(question)
         full = fuse(dense, lexical, pooled.query_weight(question, WEIGHT))
         expected = top_k(full, 10)
         hits = pooled.search(question, vector, 10, WEIGHT)
-        chunk_ids = [pooled.index.chunks[i].chunk_id for i in expected]
+        chunk_ids = [pooled.store.index.chunks[i].chunk_id for i in expected]
         assert [h.chunk_id for h in hits] == chunk_ids, question
         assert [h.score for h in hits] == pytest.approx(full[expected].tolist(), abs=1e-4)
         assert [h.dense for h in hits] == pytest.approx(dense[expected].tolist(), abs=1e-5)

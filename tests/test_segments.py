@@ -17,6 +17,7 @@ from qa.index import MANIFEST, current_generation, load_index
 from qa.lexical import TermCounts
 from qa.search import Searcher
 from qa.segments import FOLDER
+from qa.stores.embedded import EmbeddedStore
 
 from .conftest import DATA
 
@@ -42,7 +43,7 @@ def _hits(s: Settings) -> list[list[tuple[str, str, float, float]]]:
     from qa.embedding import load_embedder
 
     embedder = load_embedder(s.embed_model, s.cache_dir)
-    searcher = Searcher(load_index(s.index_dir))
+    searcher = Searcher(EmbeddedStore(load_index(s.index_dir)))
     return [
         [
             (h.doc_id, h.chunk_id, round(h.score, 4), round(h.dense, 5))

@@ -1,0 +1,477 @@
+"""The Qdrant store: chunks, vectors and BM25 weights in a Qdrant collection, for an index that
+outgrows one machine (QA_STORE=qdrant; QA_QDRANT_URL names the server, or is empty for
+qdrant-client's local mode in the index folder, one process at a time).
+
+Each chunk is a point with a dense vector ("dense", dot product: e5 vectors are unit) and a
+sparse one ("bm25"): kotae's BM25 weight of each of its terms, tf·(k1+1)/(tf + k1·(1 − b +
+b·len/avg)), at the term's hash. Qdrant's IDF modifier multiplies a query term's weight by
+ln(1 + (N − df + 0.5)/(df + 0.5)), kotae's own idf, so a query whose sparse vector holds
+each term's count scores what the embedded store's BM25 does. The average chunk length is the
+one when a chunk was written: a collection grown over time drifts from it a little until
+`qa build --full`. Each document is also a point without vectors, holding its text.
+
+The index folder keeps what a build needs to know cheaply: the catalog of documents (which,
+in which version) and the live vectors' moments, in a generation as the embedded store's.
+Points are written before the generation switches and the old version's deleted after, and
+search keeps only points of the catalog's versions: a crash leaves the previous generation
+serving, and a reader never sees a half-applied build.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import hashlib
+import math
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from ..catalog import IndexedDocument, Table
+from ..errors import CorruptIndex, IncompatibleIndex, IndexNotFound, StoreUnavailable
+from ..index import Catalog, load_catalog, load_moments
+from ..lexical import K1, B, TermCounts
+from ..text import terms
+from ..types import Chunk, Document
+from ..vectors import Spread
+from . import Pool
+
+if TYPE_CHECKING:
+    from qdrant_client import QdrantClient
+
+    from ..config import Settings
+    from ..embedding import Embedder
+
+NAME = "qdrant"  # the catalog's segment name for every document in the store
+DENSE, SPARSE = "dense", "bm25"
+BUCKETS = 1024  # points are spread over buckets by id; the lexical spread samples some
+SAMPLE = 4096  # about this many points estimate a query's BM25 mean and spread (all, below)
+_BATCH = 256  # points per upsert request
+_clients: dict[str, QdrantClient] = {}
+_clients_lock = threading.Lock()
+Result = TypeVar("Result")
+
+
+def reached(method: Callable[..., Result]) -> Callable[..., Result]:
+    """The method, with Qdrant's failures (unreachable, refused, timed out) as
+    StoreUnavailable: a message for the user, not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Result:
+        from qdrant_client.http.exceptions import ApiException
+
+        try:
+            return method(*args, **kwargs)
+        except ApiException as exc:
+            raise StoreUnavailable(f"Qdrant did not answer: {exc}") from None
+
+    return wrapper
+
+
+def client(settings: Settings) -> QdrantClient:
+    """One client per location for the process (local mode allows no second one)."""
+    try:
+        from qdrant_client import QdrantClient
+    except ImportError:
+        raise StoreUnavailable(
+            "QA_STORE=qdrant needs qdrant-client: pip install 'kotae[qdrant]'"
+        ) from None
+
+    location = settings.qdrant_url or str(settings.index_dir / "qdrant")
+    with _clients_lock:
+        if location not in _clients:
+            if settings.qdrant_url:
+                key = settings.qdrant_api_key
+                _clients[location] = QdrantClient(
+                    url=settings.qdrant_url,
+                    api_key=key.get_secret_value() if key else None,
+                    timeout=int(settings.qdrant_timeout),
+                    check_compatibility=False,  # a version request before any work: noise
+                )
+            else:
+                Path(location).mkdir(parents=True, exist_ok=True)
+                try:
+                    _clients[location] = QdrantClient(path=location)
+                except RuntimeError as exc:  # the folder is locked by another process
+                    raise StoreUnavailable(
+                        f"{exc}; Qdrant's local mode serves one process at a time: run a "
+                        "Qdrant server and set QA_QDRANT_URL"
+                    ) from None
+                # Closed before the interpreter tears down the modules its close needs.
+                atexit.register(_clients[location].close)
+        return _clients[location]
+
+
+def served_collection(settings: Settings) -> str | None:
+    """The collection the current generation serves, if it is kept in Qdrant."""
+    try:
+        manifest = load_catalog(settings.index_dir, hash_segments=False).manifest
+    except (IndexNotFound, CorruptIndex, IncompatibleIndex):
+        return None
+    return manifest.get(NAME, {}).get("collection")
+
+
+def chunk_id_of(doc_id: str, sha256: str, n: int) -> int:
+    """The point id of a document version's n-th chunk (n = -1: the document's own point)."""
+    digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{n}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1  # Qdrant ids are unsigned 64-bit
+
+
+def term_index(term: str) -> int:
+    """A term's sparse index: 32 bits of its hash (collisions merge two rare terms' counts)."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "little")
+
+
+def query_vector(query: str) -> tuple[list[int], list[float]]:
+    """The query's sparse vector: each term's count at its index."""
+    counts: Counter[int] = Counter(term_index(t) for t in terms(query))
+    return list(counts), [float(c) for c in counts.values()]
+
+
+class QdrantStore:
+    """A collection as a `Store`, at the generation of the index folder's catalog."""
+
+    def __init__(self, catalog: Catalog, settings: Settings, moments: Any) -> None:
+        self.catalog = catalog
+        self.generation = catalog.generation
+        self.client = client(settings)
+        self.collection = catalog.manifest[NAME]["collection"]
+        self.moments = moments
+        self.versions = {e.doc_id: e.sha256 for e in catalog.table.entries()}
+        self._documents = Documents(self)
+
+    @classmethod
+    @reached
+    def open(cls, settings: Settings) -> QdrantStore:
+        catalog = load_catalog(settings.index_dir)
+        if catalog.manifest.get("store") != NAME:
+            raise IncompatibleIndex(
+                f"the index in {settings.index_dir} is not kept in Qdrant; "
+                "build it with QA_STORE=qdrant `qa build --full`"
+            )
+        store = cls(catalog, settings, load_moments(settings.index_dir, catalog))
+        if not store.client.collection_exists(store.collection):
+            raise IndexNotFound(f"Qdrant has no collection {store.collection!r}; run `qa build`")
+        return store
+
+    @property
+    def size(self) -> int:
+        return self.moments.count
+
+    @property
+    def documents(self) -> Mapping[str, Document]:
+        return self._documents
+
+    def dense(self, query_vector: np.ndarray) -> QdrantLeg:
+        vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return QdrantLeg(self, DENSE, vector.tolist(), self.moments.spread(vector))
+
+    def lexical(self, query: str) -> QdrantLeg:
+        from qdrant_client import models
+
+        indices, values = query_vector(query)
+        sparse = models.SparseVector(indices=indices, values=values)
+        leg = QdrantLeg(self, SPARSE, sparse, Spread(0.0, 0.0))
+        leg.spread = self._lexical_spread(leg) if indices else Spread(0.0, 0.0)
+        return leg
+
+    @reached
+    def _lexical_spread(self, leg: QdrantLeg) -> Spread:
+        """Mean and spread of the query's BM25 over the points of a fixed sample of buckets
+        (every point, up to SAMPLE live chunks: then exact)."""
+        from qdrant_client import models
+
+        buckets = min(BUCKETS, math.ceil(BUCKETS * SAMPLE / max(self.size, 1)))
+        if buckets == BUCKETS:
+            scores, n = leg.scored(limit=self.size), self.size
+        else:
+            scores = leg.scored(limit=4 * SAMPLE, bucket_below=buckets)
+            within = models.FieldCondition(key="bucket", range=models.Range(lt=buckets))
+            n = self.client.count(self.collection, models.Filter(must=[within])).count
+        x = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+        mean = float(x.sum()) / max(n, 1)
+        variance = float(x @ x) / max(n, 1) - mean * mean
+        return Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
+
+    @reached
+    def matchable_share(self, query: str) -> float:
+        """As `BM25.matchable_share`: each term's idf read back from its best point's score
+        (score = idf · weight, and the point's weight of the term is stored)."""
+        from qdrant_client import models
+
+        counts = Counter(terms(query))
+        if not counts or not self.size:
+            return 0.0
+        requests = [
+            models.QueryRequest(
+                query=models.SparseVector(indices=[term_index(t)], values=[1.0]),
+                using=SPARSE,
+                limit=1,
+                with_vector=[SPARSE],
+            )
+            for t in counts
+        ]
+        answers = self.client.query_batch_points(self.collection, requests)
+        unmatched = math.log(1 + (self.size + 0.5) / 0.5)
+        found = total = 0.0
+        for (term, qtf), answer in zip(counts.items(), answers, strict=True):
+            if answer.points:
+                best = answer.points[0]
+                sparse = best.vector[SPARSE]  # type: ignore[index]
+                weight = sparse.values[sparse.indices.index(term_index(term))]
+                found += qtf * best.score / weight
+                total += qtf * best.score / weight
+            else:
+                total += qtf * unmatched
+        return found / total if total else 0.0
+
+    @reached
+    def chunks(self, ids: np.ndarray) -> list[Chunk]:
+        points = self.client.retrieve(self.collection, [int(i) for i in ids], with_payload=True)
+        by_id = {int(p.id): p.payload or {} for p in points}
+        return [_chunk(by_id[int(i)]) for i in ids]
+
+    def check_model(self, embedder: Embedder) -> None:
+        self.catalog.check_model(embedder)
+
+    def live(self, payload: dict[str, Any]) -> bool:
+        """Whether a point belongs to a document version the catalog serves."""
+        return self.versions.get(payload.get("doc_id", "")) == payload.get("sha256")
+
+
+class QdrantLeg:
+    """One leg (dense or BM25) of a query, asked of the collection."""
+
+    def __init__(self, store: QdrantStore, using: str, query: Any, spread: Spread) -> None:
+        self.store, self.using, self.query, self.spread = store, using, query, spread
+
+    @reached
+    def scored(
+        self, limit: int, ids: list[int] | None = None, bucket_below: int | None = None
+    ) -> dict[int, float]:
+        """Scores of the best `limit` live points (of `ids`, or of the buckets below one),
+        best first."""
+        from qdrant_client import models
+
+        must: list[Any] = []
+        if ids is not None:
+            must.append(models.HasIdCondition(has_id=ids))
+        if bucket_below is not None and bucket_below < BUCKETS:
+            must.append(models.FieldCondition(key="bucket", range=models.Range(lt=bucket_below)))
+        found = self.store.client.query_points(
+            self.store.collection,
+            query=self.query,
+            using=self.using,
+            query_filter=models.Filter(must=must) if must else None,
+            limit=max(limit, 1),
+            with_payload=["doc_id", "sha256"],
+        ).points
+        self.last = found[-1].score if len(found) == limit and found else None
+        return {int(p.id): p.score for p in found if self.store.live(p.payload or {})}
+
+    def top(self, m: int) -> Pool:
+        if self.using == SPARSE and not self.query.indices:
+            return Pool(np.empty(0, dtype=np.int64), np.empty(0), 0.0)
+        scores = self.scored(m)
+        # Past a short answer nothing is left: no other chunk holds a query term (BM25 0).
+        floor = 0.0 if self.using == SPARSE else -np.inf
+        bound = floor if self.last is None else self.last
+        return Pool(
+            np.fromiter(scores, dtype=np.int64, count=len(scores)),
+            np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
+            float(bound),
+        )
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        if self.using == SPARSE and not self.query.indices:
+            return np.zeros(len(ids))
+        wanted = [int(i) for i in ids]
+        scores = self.scored(len(wanted), ids=wanted)
+        return np.array([scores.get(i, 0.0) for i in wanted], dtype=np.float64)
+
+
+class Documents(Mapping[str, Document]):
+    """The catalog's documents, their text fetched from the collection when asked for."""
+
+    def __init__(self, store: QdrantStore) -> None:
+        self.store = store
+        self._cache: dict[str, Document] = {}
+
+    @reached
+    def __getitem__(self, doc_id: str) -> Document:
+        if doc_id not in self._cache:
+            sha256 = self.store.versions[doc_id]  # KeyError: not a live document
+            point_id = chunk_id_of(doc_id, sha256, -1)
+            (point,) = self.store.client.retrieve(self.store.collection, [point_id])
+            p = point.payload or {}
+            self._cache[doc_id] = Document(
+                p["doc_id"], p["title"], p["text"], p["sha256"], tuple(p["page_starts"])
+            )
+        return self._cache[doc_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.store.versions)
+
+    def __len__(self) -> int:
+        return len(self.store.versions)
+
+
+class QdrantWriter:
+    """What a build writes to Qdrant: points of new document versions, then (after the
+    generation switched) the deletion of the old ones. A full build fills a new collection
+    and drops the old one once the new generation serves."""
+
+    @reached
+    def __init__(self, settings: Settings, dim: int, catalog: Catalog | None) -> None:
+        from qdrant_client import models
+
+        self.client = client(settings)
+        self.served = served_collection(settings)
+        reused = catalog.manifest.get(NAME, {}).get("collection") if catalog else None
+        if reused and self.client.collection_exists(reused):
+            self.collection = reused
+        else:
+            self.collection = f"{settings.qdrant_collection}-{secrets.token_hex(4)}"
+            self.client.create_collection(
+                self.collection,
+                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.DOT)},
+                sparse_vectors_config={
+                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                },
+                shard_number=settings.qdrant_shards,
+                replication_factor=settings.qdrant_replicas,
+            )
+            # Filters on these run on every update and search; local mode has no indexes.
+            for field, kind in (
+                ("doc_id", "keyword"),
+                ("sha256", "keyword"),
+                ("bucket", "integer"),
+            ):
+                if settings.qdrant_url:
+                    self.client.create_payload_index(self.collection, field, kind)
+        table = catalog.table if catalog is not None and reused else None
+        self.terms = int(table.numbers["terms"].sum()) if table is not None else 0
+        self.rows = int(table.numbers["chunks"].sum()) if table is not None else 0
+
+    def header(self) -> dict[str, Any]:
+        """What the manifest records of the store."""
+        return {"store": NAME, NAME: {"collection": self.collection}}
+
+    @reached
+    def write(
+        self,
+        documents: list[Document],
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        counts: TermCounts,
+    ) -> str:
+        """Upsert the documents' points and their chunks' (lengths normalised by the average
+        over the collection with these chunks in)."""
+        from qdrant_client import models
+
+        self.terms += int(counts.lengths.sum())
+        self.rows += len(chunks)
+        sparse = _weights(counts, self.terms / max(self.rows, 1))
+        points = [_document_point(doc) for doc in documents]
+        by_id = {doc.doc_id: doc for doc in documents}
+        numbers: Counter[str] = Counter()
+        for chunk, vector, (indices, values) in zip(chunks, vectors, sparse, strict=True):
+            doc = by_id[chunk.doc_id]
+            point_id = chunk_id_of(doc.doc_id, doc.sha256, numbers[doc.doc_id])
+            numbers[doc.doc_id] += 1
+            points.append(
+                models.PointStruct(
+                    id=point_id,
+                    vector={
+                        DENSE: vector.astype(np.float32).tolist(),
+                        SPARSE: models.SparseVector(indices=indices, values=values),
+                    },
+                    payload={
+                        "doc_id": chunk.doc_id,
+                        "sha256": doc.sha256,
+                        "chunk_id": chunk.chunk_id,
+                        "start": chunk.start,
+                        "end": chunk.end,
+                        "text": chunk.text,
+                        "bucket": point_id % BUCKETS,
+                    },
+                )
+            )
+        for start in range(0, len(points), _BATCH):
+            self.client.upsert(self.collection, points[start : start + _BATCH], wait=True)
+        return NAME
+
+    @reached
+    def vectors(self, entries: list[IndexedDocument]) -> np.ndarray:
+        """The stored vectors of these documents' chunks (for the moments' delta)."""
+        ids = [chunk_id_of(e.doc_id, e.sha256, n) for e in entries for n in range(e.chunks)]
+        points = self.client.retrieve(self.collection, ids, with_vectors=[DENSE]) if ids else []
+        by_id = {int(p.id): p.vector[DENSE] for p in points}  # type: ignore[index]
+        return np.array([by_id[i] for i in ids], dtype=np.float32)
+
+    def finish(self, table: Table, live: int, optimize: bool) -> tuple[Table, list[dict[str, Any]]]:
+        """The catalog as it is, and the record of the collection (Qdrant merges its own
+        segments; `optimize` has nothing to add)."""
+        record = {"name": NAME, "rows": live, "files": {}, "vectors": {"kind": NAME}}
+        return table, [record]
+
+    @reached
+    def retire(self, entries: list[IndexedDocument]) -> None:
+        """Delete the points of these document versions (replaced or removed ones), and the
+        collection the previous generation served if this build filled a new one."""
+        from qdrant_client import models
+
+        if self.served and self.served != self.collection:
+            self.client.delete_collection(self.served)
+        for e in entries:
+            version = models.Filter(
+                must=[
+                    models.FieldCondition(key="doc_id", match=models.MatchValue(value=e.doc_id)),
+                    models.FieldCondition(key="sha256", match=models.MatchValue(value=e.sha256)),
+                ]
+            )
+            self.client.delete(self.collection, models.FilterSelector(filter=version), wait=True)
+
+
+def _weights(counts: TermCounts, average: float) -> list[tuple[list[int], list[float]]]:
+    """Each text's sparse BM25 vector (term hash, weight), as the embedded store weighs."""
+    norm = K1 * (1 - B + B * counts.lengths.astype(np.float32) / average)
+    tf = counts.tf.astype(np.float32)
+    weights = tf * (K1 + 1) / (tf + norm[counts.rows])
+    hashes = np.array([term_index(t) for t in counts.vocabulary], dtype=np.int64)
+    term_of = np.repeat(hashes, np.diff(counts.indptr))
+    order = np.argsort(counts.rows, kind="stable")
+    bounds = np.searchsorted(counts.rows[order], np.arange(len(counts.lengths) + 1))
+    out = []
+    for text in range(len(counts.lengths)):
+        mine = order[bounds[text] : bounds[text + 1]]
+        # Two terms of one text with the same hash (rare) share one index: their weights add.
+        index, at = np.unique(term_of[mine], return_inverse=True)
+        out.append((index.tolist(), np.bincount(at, weights[mine]).tolist()))
+    return out
+
+
+def _document_point(doc: Document) -> Any:
+    from qdrant_client import models
+
+    payload = {
+        "doc_id": doc.doc_id,
+        "sha256": doc.sha256,
+        "title": doc.title,
+        "text": doc.text,
+        "page_starts": list(doc.page_starts),
+    }
+    return models.PointStruct(
+        id=chunk_id_of(doc.doc_id, doc.sha256, -1), vector={}, payload=payload
+    )
+
+
+def _chunk(payload: dict[str, Any]) -> Chunk:
+    return Chunk(
+        payload["chunk_id"], payload["doc_id"], payload["start"], payload["end"], payload["text"]
+    )
