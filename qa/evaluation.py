@@ -222,7 +222,8 @@ class SquadIndex:
 def index_squad(path: Path, workdir: Path) -> SquadIndex:
     """Write one document per paragraph to `workdir/docs` and bring `workdir/index` up to date."""
     paragraphs = load_squad(path)
-    s = Settings.load(docs_dir=workdir / "docs", index_dir=workdir / "index")
+    # Embedded whatever QA_STORE says: sweeps score every chunk, from the local segments.
+    s = Settings.load(docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded")
     write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)

@@ -9,6 +9,7 @@ build here, and its index is a folder of files outside the generation's manifest
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import math
 import zipfile
@@ -219,11 +220,27 @@ class BM25:
         average = float(live.mean()) if self.size and live.mean() > 0 else 1.0
         norm = k1 * (1 - b + b * lengths / average)
         self._weights = []
+        # Per part, how many of each term's postings are in dead rows (None: no dead row), so
+        # that a live document frequency is a subtraction, not a pass over the postings.
+        self._dead_df: list[np.ndarray | None] = []
         for part, offset in zip(parts, self.offsets, strict=False):
             tf = part.tf.astype(np.float32)
             self._weights.append(tf * (k1 + 1) / (tf + norm[offset + part.rows]))
+            dead = None if self.alive is None else ~self.alive[offset : offset + len(part.lengths)]
+            if dead is None or not dead.any():
+                self._dead_df.append(None)
+            else:
+                in_dead = dead[part.rows]
+                self._dead_df.append(
+                    np.bincount(
+                        np.searchsorted(part.indptr, np.flatnonzero(in_dead), side="right") - 1,
+                        minlength=len(part.vocabulary),
+                    )
+                )
+        # A query's terms are looked up twice (share and scores), and common ones by most.
+        self._postings = functools.lru_cache(maxsize=65_536)(self._find)
 
-    def _postings(self, term: str) -> tuple[list[tuple[int, slice]], int]:
+    def _find(self, term: str) -> tuple[list[tuple[int, slice]], int]:
         """Where the term's postings are ((part, span) pairs) and its live document frequency."""
         found, df = [], 0
         for p, part in enumerate(self.parts):
@@ -232,10 +249,8 @@ class BM25:
                 continue
             span = slice(int(part.indptr[i]), int(part.indptr[i + 1]))
             found.append((p, span))
-            if self.alive is None:
-                df += span.stop - span.start
-            else:
-                df += int(self.alive[self.offsets[p] + part.rows[span]].sum())
+            dead = self._dead_df[p]
+            df += span.stop - span.start - (0 if dead is None else int(dead[i]))
         return found, df
 
     def idf_of(self, df: int) -> float:

@@ -124,7 +124,8 @@ def test_updates_leave_no_trace_of_old_versions(store_settings, tiny_embedder, t
     for question in [*_questions(), _sample()[60].questions[0]]:
         found = _searched(s, tiny_embedder, question)
         assert _same(found, _exhaustive(s, tiny_embedder, question)), question
-        for chunk in store.chunks(np.array(_ids(s, store, question))):
+        best = store.dense(tiny_embedder.encode_query(question)).top(10).ids
+        for chunk in store.chunks(best):
             text = store.documents[chunk.doc_id].text
             assert chunk.text == text[chunk.start : chunk.end]  # the served version's text
     if s.store == "qdrant":  # old versions' points are gone, not merely filtered out
@@ -132,13 +133,6 @@ def test_updates_leave_no_trace_of_old_versions(store_settings, tiny_embedder, t
         assert points == store.size + len(store.documents)
         line = status(settings=s).segments_line()
         assert line == f"store qdrant (collection {store.collection}, {store.size:,} chunks)"  # type: ignore[attr-defined]
-
-
-def _ids(s: Settings, store: object, question: str) -> list[int]:
-    from qa.embedding import load_embedder
-
-    vector = load_embedder(s.embed_model, s.cache_dir).encode_query(question)
-    return store.dense(vector).top(10).ids.tolist()  # type: ignore[attr-defined]
 
 
 def test_answers_cite_exact_spans_from_the_store(store_settings, tiny_embedder) -> None:
@@ -151,12 +145,18 @@ def test_answers_cite_exact_spans_from_the_store(store_settings, tiny_embedder) 
         assert text[c.start : c.end] == c.quote
 
 
-def test_a_full_build_fills_a_new_collection_and_drops_the_old(tmp_path, tiny_settings) -> None:
+def _qdrant(tmp_path: Path, tiny_settings: Settings, paragraphs: int, **changes) -> Settings:
+    """Qdrant settings (local mode unless `changes` say) over the first sample paragraphs."""
     require_module("qdrant_client", QDRANT_HINT)
     s = tiny_settings.replace(
-        docs_dir=tmp_path / "paragraphs", index_dir=tmp_path / "index", store="qdrant"
+        docs_dir=tmp_path / "paragraphs", index_dir=tmp_path / "index", store="qdrant", **changes
     )
-    write_paragraphs(s.docs_dir, [p.context for p in _sample()[:5]])
+    write_paragraphs(s.docs_dir, [p.context for p in _sample()[:paragraphs]])
+    return s
+
+
+def test_a_full_build_fills_a_new_collection_and_drops_the_old(tmp_path, tiny_settings) -> None:
+    s = _qdrant(tmp_path, tiny_settings, 5)
     build_index(settings=s, progress=False)
     first = open_store(s).collection  # type: ignore[attr-defined]
     build_index(settings=s, full=True, progress=False)
@@ -167,11 +167,7 @@ def test_a_full_build_fills_a_new_collection_and_drops_the_old(tmp_path, tiny_se
 
 
 def test_an_index_of_one_store_is_not_read_as_the_other(tmp_path, tiny_settings) -> None:
-    require_module("qdrant_client", QDRANT_HINT)
-    s = tiny_settings.replace(
-        docs_dir=tmp_path / "paragraphs", index_dir=tmp_path / "index", store="qdrant"
-    )
-    write_paragraphs(s.docs_dir, [p.context for p in _sample()[:3]])
+    s = _qdrant(tmp_path, tiny_settings, 3)
     build_index(settings=s, progress=False)
     with pytest.raises(IncompatibleIndex, match="QA_STORE=qdrant"):
         open_store(s.replace(store="embedded"))
@@ -181,14 +177,7 @@ def test_an_index_of_one_store_is_not_read_as_the_other(tmp_path, tiny_settings)
 
 
 def test_an_unreachable_server_is_named_not_a_traceback(tmp_path, tiny_settings) -> None:
-    require_module("qdrant_client", QDRANT_HINT)
-    s = tiny_settings.replace(
-        docs_dir=tmp_path / "paragraphs",
-        index_dir=tmp_path / "index",
-        store="qdrant",
-        qdrant_url="http://127.0.0.1:9",  # the discard port: nothing listens
-        qdrant_timeout=2,
-    )
-    write_paragraphs(s.docs_dir, [p.context for p in _sample()[:2]])
+    # The discard port: nothing listens.
+    s = _qdrant(tmp_path, tiny_settings, 2, qdrant_url="http://127.0.0.1:9", qdrant_timeout=2)
     with pytest.raises(StoreUnavailable, match="Qdrant did not answer"):
         build_index(settings=s, progress=False)

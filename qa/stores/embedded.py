@@ -84,16 +84,23 @@ class LexicalLeg:
 
     def __init__(self, scores: np.ndarray, alive: np.ndarray | None, size: int) -> None:
         self.scores = scores
+        self.alive = alive
         # Dead rows score 0, so the sums over all rows are the sums over the live ones.
         n = max(size, 1)
         mean = float(scores.sum()) / n
         variance = float(scores @ scores) / n - mean * mean
         self.spread = Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
-        self.ranked = scores if alive is None else np.where(alive, scores, -np.inf)
         self.size = size
 
     def top(self, m: int) -> Pool:
-        ids = top_k(self.ranked, min(m, self.size))
+        """The m best live rows, as `top_k` over every live row orders them (ties, the zeros
+        of rows without a query term included, in row order), from the matching rows alone."""
+        m = min(m, self.size)
+        matching = np.flatnonzero(self.scores > 0)  # live: dead rows score 0
+        ids = matching[top_k(self.scores[matching], m)]
+        if len(ids) < m:  # then rows without a query term, first come first
+            zero = self.scores == 0 if self.alive is None else (self.scores == 0) & self.alive
+            ids = np.concatenate([ids, np.flatnonzero(zero)[: m - len(ids)]])
         scores = self.scores[ids]
         return Pool(ids, scores, float(scores[-1]) if len(scores) else -np.inf)
 
