@@ -21,7 +21,7 @@ from .index import IndexedDocument, current_generation, load_catalog
 from .questions import Turn, check_question, search_query
 from .reader import Reader, build_reader
 from .search import Searcher
-from .stores import Store, open_store
+from .stores import Store, open_store, titles
 from .types import Answer, BuildStats, Document, Hit
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,13 @@ class IndexStatus:
     generation: str
     manifest: dict[str, Any]
     documents: list[IndexedDocument]
+    titles: dict[str, str]  # by doc_id
     stale: list[str]  # human-readable reasons the index no longer matches docs or settings
     truncated: dict[str, int]  # doc_id: chunks before the cap, of documents indexed in part
+
+    def title_of(self, entry: IndexedDocument) -> str:
+        """The document's title (its doc_id if the store has none for it)."""
+        return self.titles.get(entry.doc_id, entry.doc_id)
 
     def chunk_count(self, entry: IndexedDocument) -> str:
         """How many chunks of the document are indexed: "7", or "2 of 7" when capped."""
@@ -222,7 +227,7 @@ def status(
 ) -> IndexStatus:
     """The served index and what is stale about it.
 
-    Fast: reads the manifest and catalog only, and loads no model. A configured
+    Fast: reads the manifest, the catalog and the titles, and loads no model. A configured
     model whose name differs from the manifest's is reported stale; whether its weights
     differ is checked where the model is loaded anyway, when searching.
     """
@@ -232,6 +237,7 @@ def status(
         catalog.generation,
         catalog.manifest,
         list(catalog.entries.values()),
+        titles(s, catalog),
         changes.staleness(catalog, s),
         catalog.manifest.get(changes.TRUNCATED, {}),
     )

@@ -174,7 +174,6 @@ def _write_group(
         entries.append(
             IndexedDocument(
                 doc.doc_id,
-                doc.title,
                 doc.sha256,
                 len(doc_chunks),
                 utc_now(),

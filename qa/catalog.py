@@ -3,7 +3,10 @@
 Columns, not a line of JSON per document: at a million chunks (275,000 documents) parsing
 and writing the catalog as JSON took over a second, which every update would pay. As numpy
 arrays (strings as one blob per column, no pickle) an update drops and appends entries and
-writes the catalog by array operations, decoding only the doc_ids.
+writes the catalog by array operations, decoding only the doc_ids. Titles are not here but
+in each segment (qa/segments.py), written once: at 275,000 documents they were two thirds
+of the catalog, which every update hashed, read and wrote again. (A catalog written before
+then has a title column, which is not read.)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
-_STRINGS = ("doc_id", "title", "sha256", "indexed_at")
+_STRINGS = ("doc_id", "sha256", "indexed_at")
 _NUMBERS = ("chunks", "row", "terms", "size", "mtime_ns")
 _NONE = -1  # size and mtime_ns not recorded
 _END = "\0"  # ends each value of a string column
@@ -28,7 +31,6 @@ class IndexedDocument:
     status then hashes the file)."""
 
     doc_id: str
-    title: str
     sha256: str
     chunks: int
     indexed_at: str

@@ -112,7 +112,7 @@ def _status(args: argparse.Namespace, s: Settings) -> int:
     print(f"model {model['id']} ({model['fingerprint']}, dim {model['dim']}), chunking {chunking}")
     print(st.segments_line())
     for entry in st.documents:
-        print(f"  {entry.doc_id}  {st.chunk_count(entry)} chunks  {entry.title}")
+        print(f"  {entry.doc_id}  {st.chunk_count(entry)} chunks  {st.title_of(entry)}")
     print("stale: " + "; ".join(st.stale) if st.stale else "up to date")
     return 0
 

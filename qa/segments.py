@@ -6,6 +6,8 @@ index/segments/seg-000004/
     vectors.faiss     FAISS inner-product index over the chunks' unit vectors: exact, or an
                       HNSW graph (qa/vectors.py; the generation's manifest records which)
     lexical.npz       BM25 term counts per chunk (qa/lexical.py; plain arrays, no pickle)
+    titles.json       each document's title by doc_id (what `qa status` lists, without
+                      reading the texts; segments written before it have none)
 
 A segment is written once and never changed. Adding or changing documents writes a new one;
 removing or replacing a document leaves its rows where they are, dead (a tombstone: the
@@ -35,6 +37,7 @@ FOLDER = "segments"  # under the index folder
 _PREFIX = "seg-"
 DOCUMENTS, CHUNKS = "documents.jsonl", "chunks.jsonl"
 VECTORS, LEXICAL = "vectors.faiss", "lexical.npz"
+TITLES = "titles.json"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def write_segment(
         CHUNKS: _jsonl([vars(c) for c in chunks]),
         VECTORS: faiss.serialize_index(vector_index.build(vectors, layout)).tobytes(),
         LEXICAL: term_counts.to_bytes(),
+        TITLES: json.dumps({d.doc_id: d.title for d in documents}, ensure_ascii=False).encode(),
     }
     hashes = {name: write_bytes_durably(folder / name, data) for name, data in files.items()}
     fsync_dir(folder)
@@ -117,6 +121,21 @@ def read_vectors(index_dir: Path, name: str) -> faiss.Index:
     import faiss
 
     return faiss.read_index(str(index_dir / FOLDER / name / VECTORS), faiss.IO_FLAG_MMAP_IFC)
+
+
+def read_titles(index_dir: Path, record: dict[str, Any]) -> dict[str, str]:
+    """The titles of the segment's documents by doc_id (from its documents when it is older
+    than titles.json); CorruptIndex if they cannot be read."""
+    folder = index_dir / FOLDER / record["name"]
+    try:
+        if TITLES in record["files"]:
+            titles = json.loads((folder / TITLES).read_text(encoding="utf-8"))
+            if not isinstance(titles, dict):
+                raise ValueError("not an object")
+            return titles
+        return {row["doc_id"]: row["title"] for row in _read_jsonl(folder / DOCUMENTS)}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptIndex(f"{FOLDER}/{folder.name} titles cannot be read: {exc}") from None
 
 
 def missing_files(index_dir: Path, record: dict[str, Any]) -> list[str]:

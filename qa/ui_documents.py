@@ -108,12 +108,12 @@ class _DocumentsTab:
             error = render.notice_html(render.friendly(exc), "error")
             return {self.status_box: error, self.table: []}
         docs = sorted(status.documents, key=lambda d: d.doc_id)
-        choices = [(f"{d.title} ({d.doc_id})", d.doc_id) for d in docs]
+        choices = [(f"{status.title_of(d)} ({d.doc_id})", d.doc_id) for d in docs]
         return {
             self.status_box: render.status_html(status),
             self.table: render.document_rows(status),
             self.picker: gr.Dropdown(choices=choices, value=None),
-            self.doc_line: render.documents_line_html([d.title for d in docs]),
+            self.doc_line: render.documents_line_html([status.title_of(d) for d in docs]),
         }
 
     def _after(self, change: Callable[[], BuildStats], refused: list[str]) -> Updates:

@@ -242,7 +242,8 @@ def status_html(status: IndexStatus) -> str:
 def document_rows(status: IndexStatus) -> list[list[str]]:
     """One table row per indexed document: title, id, chunks ("2 of 7" when capped), when."""
     rows = [
-        [d.title, d.doc_id, status.chunk_count(d), _when(d.indexed_at)] for d in status.documents
+        [status.title_of(d), d.doc_id, status.chunk_count(d), _when(d.indexed_at)]
+        for d in status.documents
     ]
     return sorted(rows, key=lambda r: r[1])
 

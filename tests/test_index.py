@@ -32,7 +32,13 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
     assert set(manifest["files"]) == {"catalog.npz", "moments.npz"}
     [record] = manifest["segments"]
-    segment_files = ["chunks.jsonl", "documents.jsonl", "lexical.npz", "vectors.faiss"]
+    segment_files = [
+        "chunks.jsonl",
+        "documents.jsonl",
+        "lexical.npz",
+        "titles.json",
+        "vectors.faiss",
+    ]
     assert sorted(record["files"]) == segment_files
     assert record["rows"] == record["live"] == stats.chunks_total
     assert record["vectors"] == {"kind": "flat"}

@@ -12,11 +12,12 @@ import pytest
 
 from qa import add_documents, build_index, remove_documents, status
 from qa.config import Settings
+from qa.documents import load_document
 from qa.evaluation import load_squad, write_paragraphs
 from qa.index import MANIFEST, current_generation, load_index
 from qa.lexical import TermCounts
 from qa.search import Searcher
-from qa.segments import FOLDER
+from qa.segments import FOLDER, TITLES, read_titles
 from qa.stores.embedded import EmbeddedStore
 
 from .conftest import DATA
@@ -110,6 +111,22 @@ def test_optimize_rewrites_the_segments_a_full_build_would_write(tmp_path, tiny_
     assert _hits(grown) == _hits(fresh)
 
 
+def test_status_lists_each_documents_title_from_its_live_segment(tmp_path, tiny_settings):
+    """Titles live in the segments, not the catalog: a rewritten document shows its new
+    title, and a segment written before titles.json gives them from its documents."""
+    grown = _grown(tmp_path / "grown", tiny_settings)
+    expected = {
+        p.name: load_document(p, p.name, grown.max_document_bytes).title
+        for p in grown.docs_dir.iterdir()
+    }
+    assert status(settings=grown).titles == expected
+    assert any(title.startswith("。") for title in expected.values())  # reversed texts' titles
+    index = load_index(grown.index_dir)
+    record = dict(index.segment_records[0])
+    older = {**record, "files": {k: v for k, v in record["files"].items() if k != TITLES}}
+    assert read_titles(grown.index_dir, older) == read_titles(grown.index_dir, record)
+
+
 def test_an_update_writes_one_segment_and_rewrites_none(tmp_path, tiny_settings):
     s = _settings(tmp_path, tiny_settings, segment_chunks=60)
     write_paragraphs(s.docs_dir, _paragraphs()[:100])
@@ -174,16 +191,12 @@ def test_the_catalog_table_round_trips_and_changes_by_position():
     from qa.catalog import IndexedDocument, Table
 
     entries = [
-        IndexedDocument(
-            "a/文書.txt", "題名", "ab" * 32, 3, "2026-11-29T00:00:00+00:00", "seg-1", 0, 90
-        ),
-        IndexedDocument(
-            "b.md", "B", "cd" * 32, 1, "2026-11-29T00:00:01+00:00", "seg-1", 3, 7, 10, 5
-        ),
+        IndexedDocument("a/文書.txt", "ab" * 32, 3, "2026-11-29T00:00:00+00:00", "seg-1", 0, 90),
+        IndexedDocument("b.md", "cd" * 32, 1, "2026-11-29T00:00:01+00:00", "seg-1", 3, 7, 10, 5),
     ]
     table = Table.from_bytes(Table.of(entries).to_bytes())
     assert table.entries() == entries  # None size and mtime survive as None
-    added = IndexedDocument("c.txt", "C", "ef" * 32, 2, "2026-11-29T00:00:02+00:00", "seg-2", 0, 9)
+    added = IndexedDocument("c.txt", "ef" * 32, 2, "2026-11-29T00:00:02+00:00", "seg-2", 0, 9)
     changed = table.changed([0], [added])
     assert changed.entries() == [entries[1], added]
     assert changed.positions == {"b.md": 0, "c.txt": 1}

@@ -117,9 +117,12 @@ def test_updates_leave_no_trace_of_old_versions(store_settings, tiny_embedder, t
         (extra / f"added{n}.txt").write_text(paragraph.context, encoding="utf-8")
     add_documents(sorted(extra.iterdir()), progress=False, settings=s)
 
-    assert sorted(d.doc_id for d in status(settings=s).documents) == sorted(
-        p.name for p in s.docs_dir.iterdir()
-    )
+    files = sorted(s.docs_dir.iterdir())
+    st = status(settings=s)
+    assert sorted(d.doc_id for d in st.documents) == [p.name for p in files]
+    assert st.titles == {
+        p.name: load_document(p, p.name, s.max_document_bytes).title for p in files
+    }
     store = open_store(s)
     for question in [*_questions(), _sample()[60].questions[0]]:
         found = _searched(s, tiny_embedder, question)

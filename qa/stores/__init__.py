@@ -154,3 +154,16 @@ def open_store(settings: Settings, previous: Store | None = None) -> Store:
 
     held = previous.index if isinstance(previous, EmbeddedStore) else None
     return EmbeddedStore(load_index(settings.index_dir, held))
+
+
+def titles(settings: Settings, catalog: Catalog) -> dict[str, str]:
+    """Each catalog document's title by doc_id (what `qa status` lists)."""
+    if catalog.manifest.get("store") == "qdrant":
+        from .qdrant import titles as qdrant_titles
+
+        return qdrant_titles(settings, catalog)
+    from ..segments import read_titles
+
+    by_segment = {r["name"]: read_titles(settings.index_dir, r) for r in catalog.segment_records}
+    # A replaced document is in two segments: its entry says which copy is live.
+    return {e.doc_id: by_segment[e.segment][e.doc_id] for e in catalog.entries.values()}

@@ -116,6 +116,20 @@ def served_collection(settings: Settings) -> str | None:
     return manifest.get(NAME, {}).get("collection")
 
 
+@reached
+def titles(settings: Settings, catalog: Catalog) -> dict[str, str]:
+    """The catalog's documents' titles, from their points in the collection."""
+    ids = [chunk_id_of(e.doc_id, e.sha256, -1) for e in catalog.table.entries()]
+    collection = catalog.manifest[NAME]["collection"]
+    out = {}
+    for start in range(0, len(ids), _BATCH):
+        points = client(settings).retrieve(
+            collection, ids[start : start + _BATCH], with_payload=["doc_id", "title"]
+        )
+        out.update({p.payload["doc_id"]: p.payload["title"] for p in points if p.payload})
+    return out
+
+
 def chunk_id_of(doc_id: str, sha256: str, n: int) -> int:
     """The point id of a document version's n-th chunk (n = -1: the document's own point)."""
     digest = hashlib.blake2b(f"{doc_id}\0{sha256}\0{n}".encode(), digest_size=8).digest()
