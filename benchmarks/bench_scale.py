@@ -11,11 +11,13 @@ Each size runs in a child process of its own, so that its peak RSS is its own:
 
     .venv/bin/python benchmarks/bench_scale.py --chunks 10000 100000 1000000 [--workdir work/scale]
     .venv/bin/python benchmarks/bench_scale.py --chunks 10000 --real
+    .venv/bin/python benchmarks/bench_scale.py --chunks 1000000 --reuse  # the index left before
 
 Prints one table row per size, asserting nothing: full build (s) and peak RSS, then through
 the Python API `add_documents`, `add_documents(replace=True)` and `remove_documents` of one
-document (s), search p50/p95 excluding query encoding (ms, `Searcher.search` of JaQuAD train
-questions over precomputed query vectors), the index folder's size on disk, its segments and
+document (s, in a process that has imported the chunker, as a server has), search p50/p95
+excluding query encoding (ms, `Searcher.search` of JaQuAD train questions over precomputed
+query vectors), the index folder's size on disk, its segments and
 their vector layouts.
 """
 
@@ -29,8 +31,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qa.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 JAQUAD = ROOT.parent / "shared" / "data" / "jaquad-train.json"
@@ -71,10 +77,9 @@ def write_documents(folder: Path, pool: list[str], chunks: int, per_document: in
 
 
 def measure(
-    chunks: int, workdir: Path, per_document: int, queries: int, real: bool
+    chunks: int, workdir: Path, per_document: int, queries: int, real: bool, reuse: bool
 ) -> dict[str, object]:
     """One size, measured in this process (the child)."""
-    from qa import add_documents, remove_documents
     from qa.build import build_index
     from qa.config import Settings
     from qa.embedding import load_embedder
@@ -84,35 +89,24 @@ def measure(
     from qa.stores.embedded import EmbeddedStore
 
     root = workdir / f"n{chunks}{'-real' if real else ''}"
-    s = Settings.load(docs_dir=root / "docs", index_dir=root / "index")
+    s = Settings.load(docs_dir=root / "docs", index_dir=root / "index", store="embedded")
     if not real:
         s = s.replace(embed_model=str(build_tiny_model(workdir / "tiny-model")))
     pool = sentences(JAQUAD)
-    documents = write_documents(s.docs_dir, pool, chunks, per_document)
     embedder = load_embedder(s.embed_model, s.cache_dir)
-    started = time.perf_counter()
-    stats = build_index(s, embedder, full=True, progress=False)
-    build = time.perf_counter() - started
-    peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    rng = random.Random(1)
-    extra = root / "extra.txt"
-    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
-    timed = {}
-    started = time.perf_counter()
-    add_documents([extra], progress=False, settings=s)
-    timed["add"] = time.perf_counter() - started
-    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
-    started = time.perf_counter()
-    add_documents([extra], replace=True, progress=False, settings=s)
-    timed["replace"] = time.perf_counter() - started
-    started = time.perf_counter()
-    remove_documents(["extra.txt"], progress=False, settings=s)
-    timed["remove"] = time.perf_counter() - started
-
+    if reuse and (s.index_dir / "CURRENT").is_file():
+        documents = sum(1 for _ in s.docs_dir.iterdir())
+        build = peak_build = float("nan")  # built by an earlier run
+    else:
+        documents = write_documents(s.docs_dir, pool, chunks, per_document)
+        started = time.perf_counter()
+        build_index(s, embedder, full=True, progress=False)
+        build = time.perf_counter() - started
+        peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    timed = _updates(s, root / "extra.txt", pool, per_document, reuse)
     index = load_index(s.index_dir)
     searcher = Searcher(EmbeddedStore(index))
-    asked = rng.sample(questions(JAQUAD), queries + 20)  # questions as users ask them
+    asked = random.Random(1).sample(questions(JAQUAD), queries + 20)  # questions as users ask them
     vectors = [embedder.encode_query(q) for q in asked]
     times = []
     for i, (q, v) in enumerate(zip(asked, vectors, strict=True)):
@@ -121,7 +115,7 @@ def measure(
         if i >= 20:  # the first searches warm up
             times.append(time.perf_counter() - started)
     return {
-        "chunks": stats.chunks_total,
+        "chunks": index.size,
         "documents": documents,
         "build_s": build,
         "build_peak_mb": peak_build,
@@ -135,10 +129,38 @@ def measure(
     }
 
 
+def _updates(
+    s: Settings, extra: Path, pool: list[str], per_document: int, reuse: bool
+) -> dict[str, float]:
+    """Seconds to add, replace and remove one document through the Python API."""
+    import qa.chunking  # noqa: F401  (as in a server: langchain's import is not an update's)
+    from qa import add_documents, remove_documents
+
+    rng = random.Random(1)
+    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
+    if reuse:  # the first update rewrites a catalog an older kotae may have written
+        add_documents([extra], progress=False, settings=s)
+        remove_documents([extra.name], progress=False, settings=s)
+    timed = {}
+    started = time.perf_counter()
+    add_documents([extra], progress=False, settings=s)
+    timed["add"] = time.perf_counter() - started
+    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
+    started = time.perf_counter()
+    add_documents([extra], replace=True, progress=False, settings=s)
+    timed["replace"] = time.perf_counter() - started
+    started = time.perf_counter()
+    remove_documents([extra.name], progress=False, settings=s)
+    timed["remove"] = time.perf_counter() - started
+    return timed
+
+
 def main() -> None:
     args = _arguments()
     if args.child:
-        row = measure(args.chunks[0], args.workdir, args.sentences, args.queries, args.real)
+        row = measure(
+            args.chunks[0], args.workdir, args.sentences, args.queries, args.real, args.reuse
+        )
         print(json.dumps(row))
         return
     print(
@@ -150,6 +172,7 @@ def main() -> None:
         child = [sys.executable, __file__, "--child", "--chunks", str(n)]
         child += ["--workdir", str(args.workdir), "--sentences", str(args.sentences)]
         child += ["--queries", str(args.queries)] + (["--real"] if args.real else [])
+        child += ["--reuse"] if args.reuse else []
         done = subprocess.run(child, capture_output=True, text=True)
         if done.returncode:
             sys.exit(f"{n:,} chunks failed:\n{done.stderr[-3000:]}")
@@ -171,6 +194,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
     parser.add_argument(
         "--real", action="store_true", help="the real model (multilingual-e5-small), not tiny"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure updates and search on the index an earlier run left (no build figures)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
