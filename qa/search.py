@@ -5,12 +5,13 @@ each leg is put on the scale of its own spread over the chunks before the weight
 On JSQuAD valid (JGLUE, CC BY-SA 4.0) the fusion beats either leg alone (see
 `benchmarks/README.md`).
 
-Without scoring every chunk: each leg's mean and spread over all chunks come from corpus
-statistics (the dense leg's from the vectors' mean and second moment, since the mean of q·v
-is q·mean(v) and its square's mean is qᵀ·mean(v vᵀ)·q; the lexical leg's from its sparse
-scores), so only a pool of the best candidates of each leg is fused. The pool grows until
-no chunk outside it can beat the k-th fused score (Fagin's threshold algorithm): the result
-is the one fusing every chunk would give, at the cost of a top-M search.
+Without scoring every chunk: each leg's mean and spread over all chunks come from the store
+(qa/stores/) as corpus statistics (the dense leg's from the vectors' mean and second moment,
+since the mean of q·v is q·mean(v) and its square's mean is qᵀ·mean(v vᵀ)·q; the lexical
+leg's from its sparse scores), so only a pool of the best candidates of each leg is fused.
+The pool grows until no chunk outside it can beat the k-th fused score (Fagin's threshold
+algorithm): the result is the one fusing every chunk would give, at the cost of a top-M
+search.
 
 The lexical leg's weight is set per query: `lexical_weight` scaled by the share of the query's
 idf mass that occurs in the index at all (`BM25.matchable_share`; see `query_weight`). A
@@ -67,8 +68,7 @@ class Searcher:
             if pool >= n or fused[best[-1]] > bound:
                 break
             pool *= 4
-        chosen = ids[best]
-        chunks = self.store.chunks(chosen)
+        chunks = self.store.chunks(ids[best])
         return [
             Hit(
                 c.doc_id,
