@@ -2,13 +2,14 @@
 
 Qdrant returns BM25 scores only for the best points, so the Qdrant store estimates the
 lexical leg's mean and spread over every chunk from a fixed sample (the points of the first
-of 1,024 hash buckets, about 4,096; exact up to that many chunks: qa/stores/qdrant.py). This
+hash buckets of 1,024, about SAMPLE = 16,384; exact up to that many chunks:
+qa/stores/qdrant.py). This
 replays that estimate on an embedded index, where the exact spread is known: the same rows
 (by the point ids Qdrant would give them), the same fusion, and counts how often the top 10
 and the top 1 differ from the exact ones.
 
     .venv/bin/python benchmarks/bench_scale.py --chunks 100000 --workdir work/scale-small
-    .venv/bin/python benchmarks/spread_sampling.py work/scale-small/n100000 [--queries 200]
+    .venv/bin/python benchmarks/spread_sampling.py work/scale-small/n100000 [--sample 4096]
 
 Prints, asserting nothing: the chunk count, the sample size, the median relative error of the
 estimated mean and standard deviation, and the share of queries whose top 10 (as a list) and
@@ -28,7 +29,7 @@ from bench_scale import JAQUAD, questions
 
 from qa.config import Settings
 from qa.embedding import load_embedder
-from qa.index import load_index
+from qa.index import Index, load_index
 from qa.search import Searcher
 from qa.stores.embedded import EmbeddedStore, LexicalLeg
 from qa.stores.qdrant import BUCKETS, SAMPLE, chunk_id_of
@@ -38,10 +39,9 @@ from qa.vectors import Spread
 class SampledStore(EmbeddedStore):
     """The embedded store with the lexical spread estimated as the Qdrant store does."""
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        index = self.index
-        buckets = min(BUCKETS, math.ceil(BUCKETS * SAMPLE / max(index.size, 1)))
+    def __init__(self, index: Index, sample: int) -> None:
+        super().__init__(index)
+        buckets = min(BUCKETS, math.ceil(BUCKETS * sample / max(index.size, 1)))
         sha = {d: doc.sha256 for d, doc in index.documents.items()}
         first: dict[str, int] = {}
         bucket = np.full(len(index.chunks), BUCKETS, dtype=np.int64)  # dead rows: none
@@ -64,12 +64,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="a bench_scale size folder (docs/, index/)")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=SAMPLE, help="points to sample, about")
     args = parser.parse_args()
     s = Settings.load(docs_dir=args.root / "docs", index_dir=args.root / "index")
     s = s.replace(embed_model=str(args.root.parent / "tiny-model"))
     embedder = load_embedder(s.embed_model, s.cache_dir)
     index = load_index(s.index_dir)
-    exact, sampled = EmbeddedStore(index), SampledStore(index)
+    exact, sampled = EmbeddedStore(index), SampledStore(index, args.sample)
     asked = random.Random(2).sample(questions(JAQUAD), args.queries)
     errors, same10, same1 = [], 0, 0
     for q in asked:
