@@ -24,13 +24,16 @@ rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_re
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-from .stores import Leg, Pool, Store, top_k
+from .stores import Leg, LexicalLeg, Pool, Store, top_k
 from .types import Hit
 from .vectors import Spread
 
 POOL = 64  # candidates per leg to start with; grown while a chunk outside could still win
+_DENSE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kotae-dense")
 
 
 class Searcher:
@@ -50,24 +53,35 @@ class Searcher:
         if k <= 0:
             return []
         weight = self.query_weight(query, lexical_weight)
-        legs = (self.store.dense(query_vector), self.store.lexical(query))
         weights = (1 - weight, weight)
         pool = max(self.pool, k)
+        dense = self.store.dense(query_vector)
+        # FAISS (or a Qdrant request) runs without the GIL while BM25 scores the query.
+        first = _DENSE.submit(dense.top, pool)
+        lexical = self.store.lexical(query)
+        legs: tuple[Leg, Leg] = (dense, lexical)
+        pools = [first.result(), lexical.top(pool)]
         while True:
-            pools = [leg.top(pool) for leg in legs]
-            ids = np.union1d(pools[0].ids, pools[1].ids)  # ascending: ties keep chunk order
-            scores = [_scores_of(leg, p, ids) for leg, p in zip(legs, pools, strict=True)]
-            fused = sum(
-                w * leg.spread.z(x) for w, leg, x in zip(weights, legs, scores, strict=True)
-            )
-            best = top_k(fused, k)
+            ids, scores, fused, best = self._fuse(legs, weights, pools, k)
             # Anything outside both pools scores at most what each pool's bound does.
             bound = sum(
                 w * leg.spread.z(p.bound) for w, leg, p in zip(weights, legs, pools, strict=True)
             )
             if pool >= n or fused[best[-1]] > bound:
                 break
+            # A chunk outside the dense pool beats the k-th only with a lexical score above
+            # the one that makes up the difference: take every such chunk, and the fusion is
+            # exact without asking FAISS for more (it did, 4 times more, for 9 in 10 questions
+            # at 1.27M chunks).
+            wider = self._above(
+                lexical, weight, fused[best[-1]] - weights[0] * dense.spread.z(pools[0].bound), pool
+            )
+            if wider is not None:
+                pools[1] = wider
+                ids, scores, fused, best = self._fuse(legs, weights, pools, k)
+                break
             pool *= 4
+            pools = [leg.top(pool) for leg in legs]
         chunks = self.store.chunks(ids[best])
         return [
             Hit(
@@ -82,6 +96,26 @@ class Searcher:
             )
             for c, i in zip(chunks, best, strict=True)
         ]
+
+    @staticmethod
+    def _fuse(
+        legs: tuple[Leg, Leg], weights: tuple[float, float], pools: list[Pool], k: int
+    ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+        """The pooled candidates (ascending: ties keep chunk order), each leg's scores of
+        them, their fused scores and the positions of the k best."""
+        ids = np.union1d(pools[0].ids, pools[1].ids)
+        scores = [_scores_of(leg, p, ids) for leg, p in zip(legs, pools, strict=True)]
+        fused = sum(w * leg.spread.z(x) for w, leg, x in zip(weights, legs, scores, strict=True))
+        return ids, scores, fused, top_k(fused, k)
+
+    @staticmethod
+    def _above(lexical: LexicalLeg, weight: float, needed: float, pool: int) -> Pool | None:
+        """Every chunk whose lexical leg adds at least `needed` to the fused score (up to
+        16 pools' worth), or None."""
+        if weight <= 0 or lexical.spread.std <= 0:
+            return None
+        score = lexical.spread.mean + lexical.spread.std * needed / weight
+        return lexical.above(score, 16 * pool)
 
     def query_weight(self, query: str, lexical_weight: float) -> float:
         """The lexical leg's weight for this query, what `fuse` is given: `lexical_weight`

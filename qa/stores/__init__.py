@@ -49,6 +49,15 @@ class Leg(Protocol):
         ...
 
 
+class LexicalLeg(Leg, Protocol):
+    """The BM25 leg, which can also list every chunk above a score."""
+
+    def above(self, score: float, limit: int) -> Pool | None:
+        """Every live chunk scoring at least `score`, best first (bound: `score`); None when
+        more than `limit` do, or when they cannot be listed (chunks without a query term)."""
+        ...
+
+
 class Store(Protocol):
     """A loaded, consistent view of the index: what `Searcher` and the answerer read."""
 
@@ -68,7 +77,7 @@ class Store(Protocol):
         """The cosine leg for this query vector."""
         ...
 
-    def lexical(self, query: str) -> Leg:
+    def lexical(self, query: str) -> LexicalLeg:
         """The BM25 leg for this query."""
         ...
 

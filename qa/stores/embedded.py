@@ -4,6 +4,7 @@ with FAISS and with BM25 over their term counts. Chunk ids are row numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,17 +93,30 @@ class LexicalLeg:
         self.spread = Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
         self.size = size
 
+    @cached_property
+    def matching(self) -> np.ndarray:
+        """The rows holding a query term (live ones: dead rows score 0), in row order."""
+        return np.flatnonzero(self.scores > 0)
+
     def top(self, m: int) -> Pool:
         """The m best live rows, as `top_k` over every live row orders them (ties, the zeros
         of rows without a query term included, in row order), from the matching rows alone."""
         m = min(m, self.size)
-        matching = np.flatnonzero(self.scores > 0)  # live: dead rows score 0
-        ids = matching[top_k(self.scores[matching], m)]
+        ids = self.matching[top_k(self.scores[self.matching], m)]
         if len(ids) < m:  # then rows without a query term, first come first
             zero = self.scores == 0 if self.alive is None else (self.scores == 0) & self.alive
             ids = np.concatenate([ids, np.flatnonzero(zero)[: m - len(ids)]])
         scores = self.scores[ids]
         return Pool(ids, scores, float(scores[-1]) if len(scores) else -np.inf)
+
+    def above(self, score: float, limit: int) -> Pool | None:
+        if score <= 0:  # every row without a query term would be in
+            return None
+        ids = self.matching[self.scores[self.matching] >= score]
+        if len(ids) > limit:
+            return None
+        ids = ids[np.argsort(-self.scores[ids], kind="stable")]
+        return Pool(ids, self.scores[ids], score)
 
     def of(self, ids: np.ndarray) -> np.ndarray:
         return self.scores[ids]

@@ -269,10 +269,14 @@ class QdrantLeg:
 
     @reached
     def scored(
-        self, limit: int, ids: list[int] | None = None, bucket_below: int | None = None
+        self,
+        limit: int,
+        ids: list[int] | None = None,
+        bucket_below: int | None = None,
+        threshold: float | None = None,
     ) -> dict[int, float]:
-        """Scores of the best `limit` live points (of `ids`, or of the buckets below one),
-        best first."""
+        """Scores of the best `limit` live points (of `ids`, or of the buckets below one; at
+        least `threshold`), best first."""
         from qdrant_client import models
 
         must: list[Any] = []
@@ -286,6 +290,7 @@ class QdrantLeg:
             using=self.using,
             query_filter=models.Filter(must=must) if must else None,
             limit=max(limit, 1),
+            score_threshold=threshold,
             with_payload=["doc_id", "sha256"],
         ).points
         self.last = found[-1].score if len(found) == limit and found else None
@@ -302,6 +307,20 @@ class QdrantLeg:
             np.fromiter(scores, dtype=np.int64, count=len(scores)),
             np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
             float(bound),
+        )
+
+    def above(self, score: float, limit: int) -> Pool | None:
+        if score <= 0:  # chunks without a query term score 0: Qdrant does not list them
+            return None
+        if self.using == SPARSE and not self.query.indices:
+            return Pool(np.empty(0, dtype=np.int64), np.empty(0), score)  # nothing scores > 0
+        scores = self.scored(limit + 1, threshold=score)
+        if self.last is not None:  # limit + 1 came back: more than `limit` score that much
+            return None
+        return Pool(
+            np.fromiter(scores, dtype=np.int64, count=len(scores)),
+            np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
+            score,
         )
 
     def of(self, ids: np.ndarray) -> np.ndarray:
