@@ -81,8 +81,10 @@ def _exhaustive(s: Settings, embedder: Embedder, question: str) -> list[tuple[st
     return [(chunks[i].chunk_id, float(fused[i])) for i in top_k(fused, 10)]
 
 
-def _searched(s: Settings, embedder: Embedder, question: str) -> list[tuple[str, float]]:
-    searcher = Searcher(open_store(s))
+def _searched(
+    s: Settings, embedder: Embedder, question: str, pool: int = 64
+) -> list[tuple[str, float]]:
+    searcher = Searcher(open_store(s), pool=pool)
     hits = searcher.search(question, embedder.encode_query(question), 10, WEIGHT)
     return [(h.chunk_id, h.score) for h in hits]
 
@@ -96,10 +98,14 @@ def _same(found: list[tuple[str, float]], expected: list[tuple[str, float]]) -> 
 
 
 def test_search_returns_what_fusing_every_chunk_gives(store_settings, tiny_embedder) -> None:
+    """With pools of 64 (every chunk, here) and of 2, which the search must widen: by the
+    chunks whose BM25 score could still win, or by growing both pools."""
     build_index(settings=store_settings, progress=False)
     for question in _questions():
-        found = _searched(store_settings, tiny_embedder, question)
-        assert _same(found, _exhaustive(store_settings, tiny_embedder, question)), question
+        expected = _exhaustive(store_settings, tiny_embedder, question)
+        for pool in (64, 2):
+            found = _searched(store_settings, tiny_embedder, question, pool)
+            assert _same(found, expected), (question, pool)
 
 
 def test_updates_leave_no_trace_of_old_versions(store_settings, tiny_embedder, tmp_path) -> None:
