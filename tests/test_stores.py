@@ -9,6 +9,7 @@ replaced document version. Documents are 60 paragraphs of tests/data/jsquad-samp
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +26,7 @@ from qa.errors import IncompatibleIndex, StoreUnavailable
 from qa.evaluation import load_squad, write_paragraphs
 from qa.lexical import BM25
 from qa.search import Searcher, fuse
-from qa.stores import open_store, top_k
+from qa.stores import open_store, qdrant, top_k
 from qa.stores.qdrant import client
 
 from .conftest import DATA
@@ -190,3 +191,31 @@ def test_an_unreachable_server_is_named_not_a_traceback(tmp_path, tiny_settings)
     s = _qdrant(tmp_path, tiny_settings, 2, qdrant_url="http://127.0.0.1:9", qdrant_timeout=2)
     with pytest.raises(StoreUnavailable, match="Qdrant did not answer"):
         build_index(settings=s, progress=False)
+
+
+def test_past_the_sample_size_the_lexical_spread_is_the_samples(
+    tmp_path, tiny_settings, monkeypatch
+) -> None:
+    """Above SAMPLE chunks, Qdrant's lexical mean and spread are those of the points in the
+    first hash buckets: here checked against the embedded store's BM25 of the same chunks."""
+    s = _qdrant(tmp_path, tiny_settings, 30)
+    monkeypatch.setattr(qdrant, "SAMPLE", 20)
+    build_index(settings=s, progress=False)
+    embedded = s.replace(index_dir=tmp_path / "embedded", store="embedded")
+    build_index(settings=embedded, progress=False)
+    store, reference = open_store(s), open_store(embedded)
+    buckets = math.ceil(qdrant.BUCKETS * 20 / store.size)
+    sha256 = {d: store.documents[d].sha256 for d in store.documents}
+    rows = [
+        row
+        for row, c in enumerate(reference.index.chunks)  # type: ignore[attr-defined]
+        if qdrant.chunk_id_of(c.doc_id, sha256[c.doc_id], int(c.chunk_id.rsplit("#", 1)[1]))
+        % qdrant.BUCKETS
+        < buckets
+    ]
+    assert 0 < len(rows) < store.size
+    for question in _questions()[:10]:
+        x = reference.bm25.scores(question)[rows]  # type: ignore[attr-defined]
+        spread = store.lexical(question).spread
+        assert spread.mean == pytest.approx(x.mean(), rel=1e-4, abs=1e-6)
+        assert spread.std == pytest.approx(x.std(), rel=1e-4, abs=1e-6)

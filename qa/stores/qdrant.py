@@ -161,6 +161,7 @@ class QdrantStore:
         self.moments = moments
         self.versions = {e.doc_id: e.sha256 for e in catalog.table.entries()}
         self._documents = Documents(self)
+        self._sampled: dict[int, int] = {}  # points in the first buckets, by bucket count
 
     @classmethod
     @reached
@@ -208,8 +209,11 @@ class QdrantStore:
             scores, n = leg.scored(limit=self.size), self.size
         else:
             scores = leg.scored(limit=2 * SAMPLE, bucket_below=buckets)
-            within = models.FieldCondition(key="bucket", range=models.Range(lt=buckets))
-            n = self.client.count(self.collection, models.Filter(must=[within])).count
+            if buckets not in self._sampled:  # the same for every query of this generation
+                within = models.FieldCondition(key="bucket", range=models.Range(lt=buckets))
+                count = self.client.count(self.collection, models.Filter(must=[within]))
+                self._sampled[buckets] = count.count
+            n = self._sampled[buckets]
         x = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
         mean = float(x.sum()) / max(n, 1)
         variance = float(x @ x) / max(n, 1) - mean * mean
