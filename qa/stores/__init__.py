@@ -143,7 +143,7 @@ class Writer(Protocol):
 def open_writer(settings: Settings, dim: int, previous: Catalog | None, rows: int) -> Writer:
     """The writer of the store the settings name, continuing `previous` (None: afresh)."""
     if settings.store == "qdrant":
-        from .qdrant import QdrantWriter
+        from .qdrant_writer import QdrantWriter
 
         return QdrantWriter(settings, dim, previous)
     from .embedded import SegmentWriter
