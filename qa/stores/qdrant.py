@@ -291,30 +291,22 @@ class QdrantLeg:
 
     def top(self, m: int) -> Pool:
         if self.using == SPARSE and not self.query.indices:
-            return Pool(np.empty(0, dtype=np.int64), np.empty(0), 0.0)
+            return _pool({}, 0.0)
         scores = self.scored(m)
         # Past a short answer nothing is left: no other chunk holds a query term (BM25 0).
         floor = 0.0 if self.using == SPARSE else -np.inf
         bound = floor if self.last is None else self.last
-        return Pool(
-            np.fromiter(scores, dtype=np.int64, count=len(scores)),
-            np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
-            float(bound),
-        )
+        return _pool(scores, float(bound))
 
     def above(self, score: float, limit: int) -> Pool | None:
         if score <= 0:  # chunks without a query term score 0: Qdrant does not list them
             return None
         if self.using == SPARSE and not self.query.indices:
-            return Pool(np.empty(0, dtype=np.int64), np.empty(0), score)  # nothing scores > 0
+            return _pool({}, score)  # nothing scores above 0
         scores = self.scored(limit + 1, threshold=score)
         if self.last is not None:  # limit + 1 came back: more than `limit` score that much
             return None
-        return Pool(
-            np.fromiter(scores, dtype=np.int64, count=len(scores)),
-            np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
-            score,
-        )
+        return _pool(scores, score)
 
     def of(self, ids: np.ndarray) -> np.ndarray:
         if self.using == SPARSE and not self.query.indices:
@@ -348,6 +340,15 @@ class Documents(Mapping[str, Document]):
 
     def __len__(self) -> int:
         return len(self.store.versions)
+
+
+def _pool(scores: dict[int, float], bound: float) -> Pool:
+    """A Pool of scores by point id, in their order (best first, as Qdrant returned them)."""
+    return Pool(
+        np.fromiter(scores, dtype=np.int64, count=len(scores)),
+        np.fromiter(scores.values(), dtype=np.float64, count=len(scores)),
+        bound,
+    )
 
 
 def _chunk(payload: dict[str, Any]) -> Chunk:
