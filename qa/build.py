@@ -139,6 +139,7 @@ def _write(
         plan.drop, plan.refreshed + entries
     )
     table, records = writer.finish(table, moments.count, optimize)
+    table = table.compacted(settings.merge_factor, optimize)
     header = {
         "model": model_record(embedder),
         "chunking": settings.chunking_fingerprint(),

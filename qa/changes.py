@@ -34,7 +34,7 @@ class Plan:
 
     stats: dict[str, FileStat]  # of the files, by doc_id
     dying: list[IndexedDocument] = field(default_factory=list)  # removed or replaced
-    drop: list[int] = field(default_factory=list)  # previous catalog positions replaced
+    drop: list[str] = field(default_factory=list)  # doc_ids whose previous entry is replaced
     refreshed: list[IndexedDocument] = field(default_factory=list)  # kept, with a new mtime
     added: int = 0
     updated: int = 0
@@ -67,7 +67,7 @@ def folder_changes(plan: Plan, previous: Catalog | None, settings: Settings) -> 
         raise no_documents(settings.docs_dir, plan.skipped)
     for doc_id, entry in old.items():
         if doc_id not in seen:
-            _die(plan, previous, entry)  # type: ignore[arg-type]
+            _die(plan, entry)  # type: ignore[arg-type]
 
 
 def named_changes(
@@ -78,7 +78,8 @@ def named_changes(
     # Documents not named stay as they are, truncated ones too.
     truncated = previous.manifest.get(TRUNCATED, {})
     plan.truncated = {d: n for d, n in truncated.items() if d not in named}
-    plan.unchanged = len(previous.table) - len(set(named) & previous.table.positions.keys())
+    indexed = sum(previous.table.find(d) is not None for d in set(named))
+    plan.unchanged = len(previous.table) - indexed
     read = set()
     for doc_id in named:
         path = settings.docs_dir / doc_id
@@ -93,9 +94,9 @@ def named_changes(
         if _take(plan, previous, doc, settings):
             yield doc
     for doc_id in named:
-        position = previous.table.positions.get(doc_id)
-        if doc_id not in read and position is not None:
-            _die(plan, previous, previous.table.entry(position))
+        entry = previous.table.find(doc_id) if doc_id not in read else None
+        if entry is not None:
+            _die(plan, entry)
     if plan.unchanged + plan.added + plan.updated == 0:
         raise DocumentsNotFound(f"no readable document would be left in {settings.docs_dir}")
 
@@ -140,14 +141,13 @@ def _unchanged(
 def _take(plan: Plan, previous: Catalog | None, doc: Document, settings: Settings) -> bool:
     """Plan a document that was read: kept if its bytes and chunk cap are as indexed (False),
     else to be chunked and embedded (True; its old rows die)."""
-    position = previous.table.positions.get(doc.doc_id) if previous else None
-    old = previous.table.entry(position) if previous and position is not None else None
+    old = previous.table.find(doc.doc_id) if previous else None
     if old is not None and previous is not None:
         # Unless the chunk cap changed: then it is chunked again.
         if old.sha256 == doc.sha256 and _capped(previous, old, settings) == old.chunks:
             _keep(plan, previous, old, settings)
             return False
-        _die(plan, previous, old)
+        _die(plan, old)
     plan.added += old is None
     plan.updated += old is not None
     return True
@@ -161,13 +161,13 @@ def _keep(plan: Plan, previous: Catalog, entry: IndexedDocument, settings: Setti
         plan.truncated[entry.doc_id] = total
     size, mtime_ns = plan.stats.get(entry.doc_id, (None, None))
     if (size, mtime_ns) != (entry.size, entry.mtime_ns):
-        plan.drop.append(previous.table.positions[entry.doc_id])
+        plan.drop.append(entry.doc_id)
         plan.refreshed.append(dataclasses.replace(entry, size=size, mtime_ns=mtime_ns))
 
 
-def _die(plan: Plan, previous: Catalog, entry: IndexedDocument) -> None:
+def _die(plan: Plan, entry: IndexedDocument) -> None:
     plan.dying.append(entry)
-    plan.drop.append(previous.table.positions[entry.doc_id])
+    plan.drop.append(entry.doc_id)
 
 
 def _capped(catalog: Catalog, entry: IndexedDocument, settings: Settings) -> int:

@@ -1,21 +1,25 @@
-"""The on-disk index: verified generations, each a manifest over shared immutable segments,
-behind an atomically switched pointer.
+"""The on-disk index: verified generations, each a manifest over shared immutable segments
+and catalog parts, behind an atomically switched pointer.
 
 index/
   CURRENT                  name of the generation readers load (replaced with os.replace)
   .lock                    held by the one build that may write
   segments/seg-000004/     documents, chunks, vectors and term counts (qa/segments.py)
+  catalog/part-000009/     catalog entries (qa/catalog.py): per document, where its rows are
+                           (segment, first row, count), its file's size and mtime (`qa status`
+                           compares them)
   gen-000007/
-    catalog.npz            an IndexedDocument per document, as columns (qa/catalog.py): where
-                           its rows are (segment, first row, count), its file's size and
-                           mtime (`qa status` compares them)
+    dead.npz               the catalog entries of each part that are dead in this generation
     moments.npz            the live vectors' count, sum and sum of outer products (search's
                            z-normalisation without scoring every chunk), kept by the delta
-    manifest.json          written last: model, settings, counts, the segments it reads
-                           (with each file's sha256) and the sha256 of its own files
+    manifest.json          written last: model, settings, counts, the segments and catalog
+                           parts it reads (with each file's sha256), the live rows of each
+                           segment, and the sha256 of its own files
 
-A segment's rows that no catalog entry points at are dead: a document removed or replaced
-since the segment was written (tombstones). Search skips them; merges drop them.
+A segment's rows that no live catalog entry points at are dead: a document removed or
+replaced since the segment was written (tombstones). Search skips them; merges drop them.
+A build writes its new segments and catalog part, then a generation: what it costs depends
+on what changed, not on the size of the index.
 """
 
 from __future__ import annotations
@@ -32,11 +36,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from . import catalog as catalog_parts
 from . import segments as segment_files
-from .catalog import IndexedDocument, Table
+from .catalog import IndexedDocument, Table, legacy_entries
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .segments import Segment, read_segment
-from .storage import fsync_dir, replace_atomically, sha256_file, write_bytes_durably
+from .storage import (
+    check_files,
+    fsync_dir,
+    numbered,
+    numbered_name,
+    replace_atomically,
+    sha256_file,
+    write_bytes_durably,
+)
 from .types import Chunk, Document
 from .vectors import Moments
 from .vectors import search as search_vectors
@@ -46,11 +59,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 1: one folder of files per generation, rewritten by every build
+# 1: one folder of files per generation, rewritten by every build; 2: one catalog per
+# generation, rewritten by every build (read, and written as a part by the next build).
+SCHEMA_VERSION = 3
+_READABLE = (2, 3)
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
-CATALOG = "catalog.npz"
+DEAD = "dead.npz"
 MOMENTS = "moments.npz"
+_LEGACY_CATALOG = "catalog.npz"  # format 2's
+# The folders of files generations share, and the manifest key that lists those it reads.
+_SHARED = ((segment_files.FOLDER, "segments"), (catalog_parts.FOLDER, "catalog"))
 _PREFIX = "gen-"
 
 
@@ -60,7 +79,7 @@ class Catalog:
 
     generation: str
     manifest: dict[str, Any]
-    table: Table  # the catalog's entries as columns, in the order builds added them
+    table: Table  # the catalog's entries
 
     @cached_property
     def entries(self) -> dict[str, IndexedDocument]:
@@ -190,11 +209,13 @@ def load_catalog(index_dir: Path, hash_segments: bool = True) -> Catalog:
 
     Every file is checked against its hash as `load_index` does, so both pick the same
     generation; segments are hashed but not parsed, and faiss is not imported. Builds pass
-    hash_segments=False and check only that the segments are there: an update then costs
-    what changed, not a read of the corpus (a segment damaged in place is found by the
-    next `load_index`, and by the merge that reads it).
+    hash_segments=False and check only that the segments and catalog parts are there: an
+    update then costs what changed, not a read of the corpus (a file damaged in place is
+    found by the next `load_index`, and by the merge that reads it).
     """
-    return _load_verified(index_dir, lambda folder: _load_catalog(folder, hash_segments))
+    return _load_verified(
+        index_dir, lambda folder: _load_catalog(folder, hash_segments, hash_segments)
+    )
 
 
 _Loaded = TypeVar("_Loaded", bound=Catalog)
@@ -229,34 +250,36 @@ def write_generation(
     moments: Moments,
     header: dict[str, Any],
 ) -> str:
-    """Write a new generation with this catalog over `segments` (their manifest records),
-    switch the pointer to it, prune what no kept generation reads; return its name."""
-    live = table.live_rows()
-    if live.keys() - {r["name"] for r in segments}:
+    """Write a new generation with this catalog (its pending entries as a new part) over
+    `segments` (their manifest records), switch the pointer to it, prune what no kept
+    generation reads; return its name."""
+    if table.rows.keys() - {r["name"] for r in segments}:
         raise ValueError("the catalog points at segments the generation does not list")
-    if sum(live.values()) != moments.count:
+    if table.chunks != moments.count:
         raise ValueError("the catalog and the vector moments disagree in number")
+    table = table.written(index_dir)
     previous = current_generation(index_dir)
-    existing = _generations(index_dir)
-    name = f"{_PREFIX}{int(existing[-1][len(_PREFIX) :]) + 1 if existing else 1:06d}"
-    folder = index_dir / name
+    folder = index_dir / numbered_name(index_dir, _PREFIX)
     folder.mkdir()
-    files = {CATALOG: table.to_bytes(), MOMENTS: moments.to_bytes()}
+    files = {DEAD: table.dead_bytes(), MOMENTS: moments.to_bytes()}
     hashes = {fname: write_bytes_durably(folder / fname, data) for fname, data in files.items()}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created_at": utc_now(),
         **header,
-        "counts": {"documents": len(table), "chunks": moments.count},
+        "counts": table.counts(),
         # A segment whose rows are all dead is read no more.
-        "segments": [{**r, "live": live[r["name"]]} for r in segments if r["name"] in live],
+        "segments": [
+            {**r, "live": table.rows[r["name"]]} for r in segments if r["name"] in table.rows
+        ],
+        "catalog": [part.record for part in table.parts],
         "files": hashes,
     }
     write_bytes_durably(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
     fsync_dir(folder)
-    replace_atomically(index_dir / POINTER, name.encode())
-    _prune(index_dir, keep={name, previous})
-    return name
+    replace_atomically(index_dir / POINTER, folder.name.encode())
+    _prune(index_dir, keep={folder.name, previous})
+    return folder.name
 
 
 def load_moments(index_dir: Path, catalog: Catalog) -> Moments:
@@ -267,32 +290,36 @@ def load_moments(index_dir: Path, catalog: Catalog) -> Moments:
         raise CorruptIndex(f"{catalog.generation} cannot be read: {exc}") from None
 
 
-def _load_catalog(folder: Path, hash_segments: bool) -> Catalog:
-    """Verify a generation's files against its manifest (its segments' too, or only that
-    they are there); read the manifest and catalog."""
+def _load_catalog(folder: Path, hash_segments: bool, hash_parts: bool) -> Catalog:
+    """Verify a generation's files against its manifest (its segments' and catalog parts'
+    too, or only that they are there); read the manifest and catalog."""
+    index_dir = folder.parent
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest["schema_version"] != SCHEMA_VERSION:
+        if manifest["schema_version"] not in _READABLE:
             raise IncompatibleIndex(
-                f"the index in {folder.parent} was written by an older kotae (format "
+                f"the index in {index_dir} was written by an older kotae (format "
                 f"{manifest['schema_version']}); rebuild it with `qa build --full`"
             )
         for fname, expected in manifest["files"].items():
             if sha256_file(folder / fname) != expected:
                 raise CorruptIndex(f"{folder.name}/{fname} does not match its manifest hash")
-        for record in manifest["segments"]:
-            if missing := segment_files.missing_files(folder.parent, record):
-                raise CorruptIndex(f"{folder.name} needs {', '.join(missing)}, which are gone")
-            if hash_segments:
-                segment_files.check_hashes(folder.parent, record)
-        table = Table.from_bytes((folder / CATALOG).read_bytes())
+        for (kind, key), hashed in zip(_SHARED, (hash_segments, hash_parts), strict=True):
+            for record in manifest.get(key, []):
+                check_files(index_dir / kind / record["name"], record["files"], hashed)
+        if manifest["schema_version"] == 2:
+            table = Table.of(legacy_entries((folder / _LEGACY_CATALOG).read_bytes()))
+        else:
+            rows = {r["name"]: r["live"] for r in manifest["segments"]}
+            dead = (folder / DEAD).read_bytes()
+            table = Table.read(index_dir, manifest["catalog"], dead, manifest["counts"], rows)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{folder.name} cannot be read: {exc}") from None
     return Catalog(folder.name, manifest, table)
 
 
 def _load_generation(folder: Path, held: dict[str, Segment]) -> Index:
-    catalog = _load_catalog(folder, hash_segments=False)  # read_segment hashes each
+    catalog = _load_catalog(folder, hash_segments=False, hash_parts=True)  # read_segment hashes
     if catalog.manifest.get("store", "embedded") != "embedded":
         raise IncompatibleIndex(
             f"the index in {folder.parent} is kept in {catalog.manifest['store']}: set "
@@ -336,27 +363,27 @@ def _held(held: dict[str, Segment], record: dict[str, Any]) -> Segment | None:
 
 
 def _generations(index_dir: Path) -> list[str]:
-    if not index_dir.is_dir():
-        return []
-    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
+    return numbered(index_dir, _PREFIX)
 
 
 def _prune(index_dir: Path, keep: set[str | None]) -> None:
     """Delete generations other than the new and the previous one (and crashed leftovers),
-    then the segments no kept generation reads."""
+    then the segments and catalog parts no kept generation reads."""
     for name in _generations(index_dir):
         if name not in keep:
             shutil.rmtree(index_dir / name, ignore_errors=True)
-    read: set[str] = set()
+    read: set[tuple[str, str]] = set()
     for name in keep - {None}:
         try:
             manifest = json.loads((index_dir / str(name) / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return  # unsure what it reads: delete no segment
-        read |= {record["name"] for record in manifest.get("segments", [])}
-    for name in segment_files.existing(index_dir):
-        if name not in read:
-            shutil.rmtree(index_dir / segment_files.FOLDER / name, ignore_errors=True)
+            return  # unsure what it reads: delete nothing it may need
+        for kind, key in _SHARED:
+            read |= {(kind, record["name"]) for record in manifest.get(key, [])}
+    for kind, _ in _SHARED:
+        for path in (index_dir / kind).glob("*"):
+            if path.is_dir() and (kind, path.name) not in read:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def utc_now() -> str:

@@ -40,7 +40,7 @@ def to_merge(
     small segment merges only small ones. Segments too large to merge without exceeding
     `segment_chunks` stay until `optimize`, which merges everything.
     """
-    live = table.live_rows()
+    live = table.rows
     if optimize:
         names = [r["name"] for r in records]
         dead = any(live.get(r["name"], 0) < r["rows"] for r in records)
@@ -70,8 +70,13 @@ def merge(
     and segment records that follow."""
     chosen = set(names)
     loaded = {r["name"]: read_segment(index_dir, r) for r in records if r["name"] in chosen}
-    positions = table.in_segments(chosen)
-    moving = sorted((table.entry(i) for i in positions), key=lambda e: e.doc_id.split("/"))
+    # The segments' documents name the catalog entries to look up: a lookup is a bisection,
+    # where listing the catalog's entries of these segments would read all of it.
+    found = ((table.find(d.doc_id), s.name) for s in loaded.values() for d in s.documents)
+    moving = sorted(
+        (e for e, name in found if e is not None and e.segment == name),
+        key=lambda e: e.doc_id.split("/"),
+    )
     placed: list[IndexedDocument] = []
     written = []
     for group in groups(moving, lambda e: e.chunks, segment_chunks):
@@ -79,7 +84,7 @@ def merge(
         written.append(record)
         placed += entries
     kept = [r for r in records if r["name"] not in chosen]
-    return table.changed(positions, placed), kept + written
+    return table.changed([e.doc_id for e in moving], placed), kept + written
 
 
 def groups(

@@ -27,7 +27,7 @@ import numpy as np
 from . import vectors as vector_index
 from .errors import CorruptIndex
 from .lexical import TermCounts
-from .storage import fsync_dir, sha256_file, write_bytes_durably
+from .storage import check_files, numbered_name, write_files
 from .types import Chunk, Document
 
 if TYPE_CHECKING:
@@ -66,8 +66,7 @@ def write_segment(
 
     if not (len(chunks) == len(vectors) == len(term_counts.lengths)):
         raise ValueError("chunks, vectors and term counts disagree in number")
-    folder = index_dir / FOLDER / next_name(index_dir)
-    folder.mkdir(parents=True)
+    folder = index_dir / FOLDER / numbered_name(index_dir / FOLDER, _PREFIX)
     files = {
         DOCUMENTS: _jsonl([vars(d) for d in documents]),
         # vars, not asdict: a chunk holds no nested dataclass, and asdict's deep copy cost
@@ -77,9 +76,7 @@ def write_segment(
         LEXICAL: term_counts.to_bytes(),
         TITLES: json.dumps({d.doc_id: d.title for d in documents}, ensure_ascii=False).encode(),
     }
-    hashes = {name: write_bytes_durably(folder / name, data) for name, data in files.items()}
-    fsync_dir(folder)
-    fsync_dir(folder.parent)
+    hashes = write_files(folder, files)
     return {"name": folder.name, "rows": len(chunks), "vectors": layout, "files": hashes}
 
 
@@ -87,7 +84,7 @@ def read_segment(index_dir: Path, record: dict[str, Any]) -> Segment:
     """Load a segment after checking each file against its recorded hash; CorruptIndex if
     one does not match or cannot be read."""
     folder = index_dir / FOLDER / record["name"]
-    check_hashes(index_dir, record)
+    check_files(folder, record["files"])
     try:
         documents = [
             Document(**{**row, "page_starts": tuple(row["page_starts"])})
@@ -101,18 +98,6 @@ def read_segment(index_dir: Path, record: dict[str, Any]) -> Segment:
     if not (record["rows"] == len(chunks) == vectors.ntotal == len(term_counts.lengths)):
         raise CorruptIndex(f"{FOLDER}/{folder.name} does not hold {record['rows']} rows")
     return Segment(record["name"], record["files"], documents, chunks, vectors, term_counts)
-
-
-def check_hashes(index_dir: Path, record: dict[str, Any]) -> None:
-    """CorruptIndex unless each of the segment's files has its recorded sha256."""
-    folder = index_dir / FOLDER / record["name"]
-    for name, expected in record["files"].items():
-        try:
-            actual = sha256_file(folder / name)
-        except OSError as exc:
-            raise CorruptIndex(f"{FOLDER}/{folder.name}/{name} cannot be read: {exc}") from None
-        if actual != expected:
-            raise CorruptIndex(f"{FOLDER}/{folder.name}/{name} does not match its hash")
 
 
 def read_vectors(index_dir: Path, name: str) -> faiss.Index:
@@ -136,26 +121,6 @@ def read_titles(index_dir: Path, record: dict[str, Any]) -> dict[str, str]:
         return {row["doc_id"]: row["title"] for row in _read_jsonl(folder / DOCUMENTS)}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CorruptIndex(f"{FOLDER}/{folder.name} titles cannot be read: {exc}") from None
-
-
-def missing_files(index_dir: Path, record: dict[str, Any]) -> list[str]:
-    """The segment's files that are not on disk (a cheap check that hashes nothing)."""
-    folder = index_dir / FOLDER / record["name"]
-    return [f"{FOLDER}/{record['name']}/{n}" for n in record["files"] if not (folder / n).is_file()]
-
-
-def next_name(index_dir: Path) -> str:
-    """A name no segment folder has had, crashed leftovers included."""
-    names = existing(index_dir)
-    return f"{_PREFIX}{int(names[-1][len(_PREFIX) :]) + 1 if names else 1:06d}"
-
-
-def existing(index_dir: Path) -> list[str]:
-    """Names of the segment folders on disk, oldest first."""
-    folder = index_dir / FOLDER
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.startswith(_PREFIX))
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> bytes:

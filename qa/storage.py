@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import CorruptIndex
+
 
 def write_bytes_durably(path: Path, data: bytes) -> str:
     """Write and fsync a file; return the sha256 of its content."""
@@ -34,6 +36,46 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> dict[str, str]:
+    """Make `folder` holding these files, each fsync'd, and persist its entry; return the
+    sha256 of each file."""
+    folder.mkdir(parents=True)
+    hashes = {name: write_bytes_durably(folder / name, data) for name, data in files.items()}
+    fsync_dir(folder)
+    fsync_dir(folder.parent)
+    return hashes
+
+
+def check_files(folder: Path, files: dict[str, str], hashes: bool = True) -> None:
+    """CorruptIndex unless each named file is in `folder` and (with `hashes`) has its
+    recorded sha256."""
+    for name, expected in files.items():
+        label = f"{folder.parent.name}/{folder.name}/{name}"
+        if not hashes:
+            if not (folder / name).is_file():
+                raise CorruptIndex(f"{label} is gone")
+            continue
+        try:
+            actual = sha256_file(folder / name)
+        except OSError as exc:
+            raise CorruptIndex(f"{label} cannot be read: {exc}") from None
+        if actual != expected:
+            raise CorruptIndex(f"{label} does not match its hash")
+
+
+def numbered(parent: Path, prefix: str) -> list[str]:
+    """Names of the folders in `parent` named `prefix` and a number, oldest first."""
+    if not parent.is_dir():
+        return []
+    return sorted(p.name for p in parent.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def numbered_name(parent: Path, prefix: str) -> str:
+    """The next such name: one no folder has had, crashed leftovers included."""
+    names = numbered(parent, prefix)
+    return f"{prefix}{int(names[-1][len(prefix) :]) + 1 if names else 1:06d}"
 
 
 def sha256_file(path: Path) -> str:

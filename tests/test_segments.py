@@ -187,22 +187,55 @@ def test_merged_term_counts_are_those_of_the_live_texts(tmp_path, tiny_settings,
         assert len(segment.documents) == 1 or len(segment.chunks) <= segment_chunks
 
 
-def test_the_catalog_table_round_trips_and_changes_by_position():
+def test_the_catalog_keeps_entries_in_parts_and_their_deaths_apart(tmp_path):
     from qa.catalog import IndexedDocument, Table
 
-    entries = [
-        IndexedDocument("a/文書.txt", "ab" * 32, 3, "2026-11-29T00:00:00+00:00", "seg-1", 0, 90),
-        IndexedDocument("b.md", "cd" * 32, 1, "2026-11-29T00:00:01+00:00", "seg-1", 3, 7, 10, 5),
-    ]
-    table = Table.from_bytes(Table.of(entries).to_bytes())
-    assert table.entries() == entries  # None size and mtime survive as None
-    added = IndexedDocument("c.txt", "ef" * 32, 2, "2026-11-29T00:00:02+00:00", "seg-2", 0, 9)
-    changed = table.changed([0], [added])
-    assert changed.entries() == [entries[1], added]
-    assert changed.positions == {"b.md": 0, "c.txt": 1}
-    assert changed.live_rows() == {"seg-1": 1, "seg-2": 2}
-    with pytest.raises(ValueError):
-        Table.from_bytes(b"not a catalog")
+    a = IndexedDocument("a/文書.txt", "ab" * 32, 3, "2026-11-29T00:00:00+00:00", "seg-1", 0, 90)
+    b = IndexedDocument("b.md", "cd" * 32, 1, "2026-11-29T00:00:01+00:00", "seg-1", 3, 7, 10, 5)
+    table = Table.of([a, b]).written(tmp_path)
+    assert (len(table.parts), table.pending) == (1, {})
+    assert sorted(table.entries(), key=lambda e: e.doc_id) == [a, b]  # None size stays None
+    assert (table.find("a/文書.txt"), table.find("b.md"), table.find("a")) == (a, b, None)
+    c = IndexedDocument("c.txt", "ef" * 32, 2, "2026-11-29T00:00:02+00:00", "seg-2", 0, 9)
+    changed = table.changed(["a/文書.txt"], [c]).written(tmp_path)
+    assert changed.find("a/文書.txt") is None and changed.find("c.txt") == c
+    assert table.find("a/文書.txt") == a  # the table it came from is as it was
+    assert changed.rows == {"seg-1": 1, "seg-2": 2} and changed.counts() == {
+        "documents": 2,
+        "chunks": 3,
+        "terms": 16,
+    }
+    records = [p.record for p in changed.parts]
+    again = Table.read(tmp_path, records, changed.dead_bytes(), changed.counts(), changed.rows)
+    assert sorted(again.entries(), key=lambda e: e.doc_id) == [b, c]
+    assert again.find("a/文書.txt") is None  # its entry is dead where it was written
+    with pytest.raises(ValueError, match="twice"):
+        again.changed([], [b])
+    with pytest.raises(ValueError, match="disagree"):
+        Table.read(
+            tmp_path,
+            records,
+            changed.dead_bytes(),
+            {**changed.counts(), "documents": 3},
+            changed.rows,
+        )
+
+
+def test_catalog_parts_merge_by_size_tier_and_when_mostly_dead(tmp_path):
+    from qa.catalog import IndexedDocument, Table
+
+    def entry(n: int) -> IndexedDocument:
+        return IndexedDocument(f"d{n}.txt", "ab" * 32, 1, "2026-11-29T00:00:00+00:00", "s", n, 1)
+
+    table = Table.of([])
+    for n in range(3):  # merge_factor 2: two parts of one size become one of the next
+        table = table.changed([], [entry(n)]).compacted(2, False).written(tmp_path)
+    assert sorted(p.size for p in table.parts) == [1, 2]
+    table = table.changed(["d0.txt", "d1.txt"], []).compacted(2, False).written(tmp_path)
+    assert [p.size for p in table.parts] == [1]  # the part of two died: it is gone
+    assert [e.doc_id for e in table.entries()] == ["d2.txt"]
+    table = table.changed([], [entry(3), entry(4)]).compacted(4, True).written(tmp_path)
+    assert [p.size for p in table.parts] == [3]  # optimize: one part
 
 
 def test_adding_a_document_indexes_it_alone(tmp_path, tiny_settings):

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from qa import build, changes, status
-from qa.catalog import Table
 from qa.cli import main
 from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
-from qa.index import CATALOG, current_generation
+from qa.index import load_catalog
 
 from .conftest import ROOT, SEED_ID
 
@@ -31,8 +30,7 @@ def _backdate(folder: Path) -> None:
 
 def _rows(s: Settings) -> dict[str, dict]:
     """The catalog's entries as written, by doc_id."""
-    path = s.index_dir / str(current_generation(s.index_dir)) / CATALOG
-    return {e.doc_id: vars(e) for e in Table.from_bytes(path.read_bytes()).entries()}
+    return {d: vars(e) for d, e in load_catalog(s.index_dir).entries.items()}
 
 
 def _refuse_reading(monkeypatch: pytest.MonkeyPatch) -> None:

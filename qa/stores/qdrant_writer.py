@@ -65,8 +65,8 @@ class QdrantWriter:
                 if settings.qdrant_url:
                     self.client.create_payload_index(self.collection, field, kind)
         table = catalog.table if catalog is not None and reused else None
-        self.terms = int(table.numbers["terms"].sum()) if table is not None else 0
-        self.rows = int(table.numbers["chunks"].sum()) if table is not None else 0
+        self.terms = table.terms if table is not None else 0
+        self.rows = table.chunks if table is not None else 0
 
     def header(self) -> dict[str, Any]:
         """What the manifest records of the store."""
