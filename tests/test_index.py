@@ -11,8 +11,9 @@ import pytest
 from qa import answer, build_index, status
 from qa.embedding import load_embedder
 from qa.errors import CorruptIndex, DocumentsNotFound, IncompatibleIndex
-from qa.index import MANIFEST, current_generation, load_index
+from qa.index import MANIFEST, current_generation, load_catalog, load_index
 from qa.segments import FOLDER
+from qa.storage import sha256_file
 
 from .conftest import SEED_ID
 
@@ -271,6 +272,51 @@ def test_an_index_of_the_previous_format_is_rebuilt_and_said_so(tiny_settings, c
     assert "re-embedding every document" in caplog.text
     assert again.chunks_embedded == again.chunks_total == stats.chunks_total
     assert load_index(tiny_settings.index_dir).size == stats.chunks_total
+
+
+def _as_format_2(index_dir: Path) -> None:
+    """Rewrite the current generation as format 2 wrote it: one catalog.npz of columns
+    (strings as NUL-ended UTF-8 blobs), no catalog parts."""
+    entries = list(load_catalog(index_dir).entries.values())
+    folder = index_dir / str(current_generation(index_dir))
+    manifest = json.loads((folder / MANIFEST).read_text())
+
+    def blob(values: list[str]) -> np.ndarray:
+        return np.frombuffer("".join(v + "\0" for v in values).encode(), dtype=np.uint8)
+
+    segments = sorted({e.segment for e in entries})
+    columns = {
+        n: blob([getattr(e, n) for e in entries]) for n in ("doc_id", "sha256", "indexed_at")
+    }
+    for n in ("chunks", "row", "terms", "size", "mtime_ns"):
+        columns[n] = np.array([-1 if getattr(e, n) is None else getattr(e, n) for e in entries])
+    columns["segment"] = np.array([segments.index(e.segment) for e in entries])
+    np.savez(folder / "catalog.npz", **columns, segments=blob(segments))
+    (folder / "dead.npz").unlink()
+    files = {"catalog.npz": sha256_file(folder / "catalog.npz"), "moments.npz": ""}
+    files["moments.npz"] = manifest["files"]["moments.npz"]
+    del manifest["catalog"], manifest["counts"]["terms"]
+    manifest |= {"schema_version": 2, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    shutil.rmtree(index_dir / "catalog")
+
+
+def test_an_index_of_format_2_is_served_and_migrated_by_the_next_build(tiny_settings) -> None:
+    """Format 2 kept one catalog per generation; its entries become a part when next built."""
+    (tiny_settings.docs_dir / "new.md").write_text("富士山の高さは3776メートルです。", "utf-8")
+    build_index(settings=tiny_settings, progress=False)
+    before = load_index(tiny_settings.index_dir)
+    _as_format_2(tiny_settings.index_dir)
+    old = load_index(tiny_settings.index_dir)
+    assert old.manifest["schema_version"] == 2 and old.entries == before.entries
+    assert np.array_equal(old.alive, before.alive) and status(settings=tiny_settings).stale == []
+    (tiny_settings.docs_dir / "new.md").unlink()
+    stats = build_index(settings=tiny_settings, progress=False)
+    assert (stats.removed, stats.unchanged) == (1, 1)
+    after = load_index(tiny_settings.index_dir)
+    assert after.manifest["schema_version"] == 3 and len(after.manifest["catalog"]) == 1
+    assert after.entries == {SEED_ID: before.entries[SEED_ID]}
+    assert after.size == before.entries[SEED_ID].chunks
 
 
 def _newest_segment(s) -> Path:

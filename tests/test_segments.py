@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import add_documents, build_index, remove_documents, status
+from qa import add_documents, build_index, catalog, remove_documents, status
 from qa.config import Settings
 from qa.documents import load_document
 from qa.evaluation import load_squad, write_paragraphs
@@ -127,28 +127,38 @@ def test_status_lists_each_documents_title_from_its_live_segment(tmp_path, tiny_
     assert read_titles(grown.index_dir, older) == read_titles(grown.index_dir, record)
 
 
-def test_an_update_writes_one_segment_and_rewrites_none(tmp_path, tiny_settings):
+def test_an_update_writes_one_segment_and_rewrites_none(tmp_path, tiny_settings, monkeypatch):
+    """Nor does it read or rewrite the catalog: it writes a part of its own entries."""
     s = _settings(tmp_path, tiny_settings, segment_chunks=60)
     write_paragraphs(s.docs_dir, _paragraphs()[:100])
-    build_index(settings=s, progress=False)
-    before = {p: p.stat().st_mtime_ns for p in (s.index_dir / FOLDER).rglob("*") if p.is_file()}
+    documents = build_index(settings=s, progress=False).added
+    shared = (FOLDER, catalog.FOLDER)
+    before = {p: p.stat().st_mtime_ns for f in shared for p in (s.index_dir / f).rglob("*")}
+    listed = []  # the sizes of the catalog parts an update lists whole
+    entries = catalog.Part.entries
+    monkeypatch.setattr(
+        catalog.Part, "entries", lambda p, d: listed.append(p.size) or entries(p, d)
+    )
     extra = tmp_path / "new.txt"
     extra.write_text("富士山の高さは3776メートルです。", encoding="utf-8")
     stats = add_documents([extra], progress=False, settings=s)
     assert stats.chunks_embedded == 1
-    after = {p: p.stat().st_mtime_ns for p in (s.index_dir / FOLDER).rglob("*") if p.is_file()}
-    assert {p: after[p] for p in before} == before  # every earlier segment file untouched
-    assert len({p.parent for p in after.keys() - before.keys()}) == 1  # one new segment
+    after = {p: p.stat().st_mtime_ns for f in shared for p in (s.index_dir / f).rglob("*")}
+    assert {p: after[p] for p in before} == before  # every earlier file untouched
+    new = {p.parent for p in after.keys() - before.keys() if p.is_file()}
+    assert sorted(p.parent.name for p in new) == [catalog.FOLDER, FOLDER]  # one of each
 
     stats = remove_documents(["new.txt"], progress=False, settings=s)
     assert stats.chunks_removed == 1
     manifest = json.loads(
         (s.index_dir / str(current_generation(s.index_dir)) / MANIFEST).read_text()
     )
-    # The new segment's only row died: the generation reads it no more.
+    # The new segment's only row died: the generation reads it no more; its catalog part,
+    # all dead, was listed (one entry) and dropped.
     assert sorted(r["name"] for r in manifest["segments"]) == sorted(
-        {p.parent.name for p in before}
+        {p.parent.name for p in before if p.is_file() and p.parent.parent.name == FOLDER}
     )
+    assert listed == [1] and [r["entries"] for r in manifest["catalog"]] == [documents]
 
 
 def test_small_segments_are_merged_in_tiers(tmp_path, tiny_settings):
