@@ -15,7 +15,8 @@ Each size runs in a child process of its own, so that its peak RSS is its own:
 
 Prints one table row per size, asserting nothing: full build (s) and peak RSS, then through
 the Python API `add_documents`, `add_documents(replace=True)` and `remove_documents` of one
-document (s, in a process that has imported the chunker, as a server has), search p50/p95
+document (ms, the median of --rounds rounds, in a process that has imported the chunker, as a
+server has), search p50/p95
 excluding query encoding (ms, `Searcher.search` of JaQuAD train questions over precomputed
 query vectors), the index folder's size on disk, its segments and
 their vector layouts.
@@ -77,7 +78,13 @@ def write_documents(folder: Path, pool: list[str], chunks: int, per_document: in
 
 
 def measure(
-    chunks: int, workdir: Path, per_document: int, queries: int, real: bool, reuse: bool
+    chunks: int,
+    workdir: Path,
+    per_document: int,
+    queries: int,
+    real: bool,
+    reuse: bool,
+    rounds: int,
 ) -> dict[str, object]:
     """One size, measured in this process (the child)."""
     from qa.build import build_index
@@ -103,7 +110,7 @@ def measure(
         build_index(s, embedder, full=True, progress=False)
         build = time.perf_counter() - started
         peak_build = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    timed = _updates(s, root / "extra.txt", pool, per_document, reuse)
+    timed = _updates(s, root / "extra.txt", pool, per_document, reuse, rounds)
     index = load_index(s.index_dir)
     searcher = Searcher(EmbeddedStore(index))
     asked = random.Random(1).sample(questions(JAQUAD), queries + 20)  # questions as users ask them
@@ -130,48 +137,62 @@ def measure(
 
 
 def _updates(
-    s: Settings, extra: Path, pool: list[str], per_document: int, reuse: bool
+    s: Settings, extra: Path, pool: list[str], per_document: int, reuse: bool, rounds: int
 ) -> dict[str, float]:
-    """Seconds to add, replace and remove one document through the Python API."""
+    """Seconds to add, replace and remove one document through the Python API: the median
+    of `rounds` rounds (one update takes tens of milliseconds, within the noise of one run)."""
     import qa.chunking  # noqa: F401  (as in a server: langchain's import is not an update's)
     from qa import add_documents, remove_documents
 
     rng = random.Random(1)
-    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
-    if reuse:  # the first update rewrites a catalog an older kotae may have written
+
+    def new_text() -> None:
+        extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), "utf-8")
+
+    if reuse:  # the first update migrates an index an older kotae may have written
+        new_text()
         add_documents([extra], progress=False, settings=s)
         remove_documents([extra.name], progress=False, settings=s)
-    timed = {}
-    started = time.perf_counter()
-    add_documents([extra], progress=False, settings=s)
-    timed["add"] = time.perf_counter() - started
-    extra.write_text("".join(rng.choice(pool) for _ in range(per_document)), encoding="utf-8")
-    started = time.perf_counter()
-    add_documents([extra], replace=True, progress=False, settings=s)
-    timed["replace"] = time.perf_counter() - started
-    started = time.perf_counter()
-    remove_documents([extra.name], progress=False, settings=s)
-    timed["remove"] = time.perf_counter() - started
-    return timed
+    timed: dict[str, list[float]] = {"add": [], "replace": [], "remove": []}
+    for _ in range(rounds):
+        new_text()
+        started = time.perf_counter()
+        add_documents([extra], progress=False, settings=s)
+        timed["add"].append(time.perf_counter() - started)
+        new_text()
+        started = time.perf_counter()
+        add_documents([extra], replace=True, progress=False, settings=s)
+        timed["replace"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        remove_documents([extra.name], progress=False, settings=s)
+        timed["remove"].append(time.perf_counter() - started)
+    return {name: float(np.median(times)) for name, times in timed.items()}
 
 
 def main() -> None:
     args = _arguments()
     if args.child:
         row = measure(
-            args.chunks[0], args.workdir, args.sentences, args.queries, args.real, args.reuse
+            args.chunks[0],
+            args.workdir,
+            args.sentences,
+            args.queries,
+            args.real,
+            args.reuse,
+            args.rounds,
         )
         print(json.dumps(row))
         return
     print(
-        "| chunks | documents | build (s) | build peak RSS (MB) | add / replace / remove one (s) "
+        "| chunks | documents | build (s) | build peak RSS (MB) | add / replace / remove one (ms) "
         "| search p50 / p95 (ms) | on disk (MB) | segments | vectors |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for n in args.chunks:
         child = [sys.executable, __file__, "--child", "--chunks", str(n)]
         child += ["--workdir", str(args.workdir), "--sentences", str(args.sentences)]
-        child += ["--queries", str(args.queries)] + (["--real"] if args.real else [])
+        child += ["--queries", str(args.queries), "--rounds", str(args.rounds)]
+        child += ["--real"] if args.real else []
         child += ["--reuse"] if args.reuse else []
         done = subprocess.run(child, capture_output=True, text=True)
         if done.returncode:
@@ -179,8 +200,8 @@ def main() -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"| {r['chunks']:,} | {r['documents']:,} | {r['build_s']:.1f} | "
-            f"{r['build_peak_mb']:,.0f} | {r['add_s']:.2f} / {r['replace_s']:.2f} / "
-            f"{r['remove_s']:.2f} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} | "
+            f"{r['build_peak_mb']:,.0f} | {1000 * r['add_s']:.1f} / {1000 * r['replace_s']:.1f} / "
+            f"{1000 * r['remove_s']:.1f} | {r['search_p50_ms']:.1f} / {r['search_p95_ms']:.1f} | "
             f"{r['disk_mb']:.0f} | {r['segments']} | {r['vectors']} |",
             flush=True,
         )
@@ -192,6 +213,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "scale")
     parser.add_argument("--sentences", type=int, default=20, help="sentences per document")
     parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds of add, replace, remove (medians shown)"
+    )
     parser.add_argument(
         "--real", action="store_true", help="the real model (multilingual-e5-small), not tiny"
     )

@@ -197,25 +197,29 @@ class Table:
         return listed + list(self.pending.values())
 
     def changed(self, drop: Iterable[str], add: Iterable[IndexedDocument]) -> Table:
-        """This table without the live entries of the `drop` doc_ids, with `add` added."""
-        dead = dict(self.dead)
+        """This table without the live entries of the `drop` doc_ids, with `add` added (whose
+        doc_ids must not be live: builds drop an entry before adding its successor)."""
+        killed: dict[str, list[int]] = {}
         pending = dict(self.pending)
         rows = dict(self.rows)
         terms, size = self.terms, self.size
-        for doc_id in drop:
+        for doc_id in dict.fromkeys(drop):
             gone = pending.pop(doc_id, None)
             if gone is None:
-                part, position = self._locate(doc_id, dead) or _missing(doc_id)
+                part, position = self._locate(doc_id) or _missing(doc_id)
                 gone = part.entry(position)
-                dead[part.name] = np.union1d(dead.get(part.name, _NO_ROWS), [position])
+                killed.setdefault(part.name, []).append(position)
             rows[gone.segment] -= gone.chunks
             terms, size = terms - gone.terms, size - 1
         for entry in add:
-            if entry.doc_id in pending or self._locate(entry.doc_id, dead):
+            if entry.doc_id in pending:
                 raise ValueError(f"{entry.doc_id} is in the catalog twice")
             pending[entry.doc_id] = entry
             rows[entry.segment] = rows.get(entry.segment, 0) + entry.chunks
             terms, size = terms + entry.terms, size + 1
+        dead = dict(self.dead)
+        for name, positions in killed.items():
+            dead[name] = np.union1d(dead.get(name, _NO_ROWS), positions)
         rows = {name: n for name, n in rows.items() if n}
         return Table(self.parts, dead, pending, rows, terms, size)
 
@@ -284,14 +288,11 @@ class Table:
         """The manifest's counts: live documents, chunks and lexical terms."""
         return {"documents": self.size, "chunks": self.chunks, "terms": self.terms}
 
-    def _locate(
-        self, doc_id: str, dead: dict[str, np.ndarray] | None = None
-    ) -> tuple[Part, int] | None:
+    def _locate(self, doc_id: str) -> tuple[Part, int] | None:
         """The part and position of the doc_id's live written entry, or None."""
-        dead = self.dead if dead is None else dead
         for part in self.parts:
             for position in part.positions(doc_id):
-                gone = dead.get(part.name, _NO_ROWS)
+                gone = self.dead.get(part.name, _NO_ROWS)
                 i = np.searchsorted(gone, position)
                 if i == len(gone) or gone[i] != position:
                     return part, position

@@ -3,6 +3,7 @@ updates write only what changed, merges keep the segment count bounded."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from pathlib import Path
@@ -219,8 +220,13 @@ def test_the_catalog_keeps_entries_in_parts_and_their_deaths_apart(tmp_path):
     again = Table.read(tmp_path, records, changed.dead_bytes(), changed.counts(), changed.rows)
     assert sorted(again.entries(), key=lambda e: e.doc_id) == [b, c]
     assert again.find("a/文書.txt") is None  # its entry is dead where it was written
+    replaced = dataclasses.replace(b, sha256="99" * 32, segment="seg-3", row=0)
+    changed = again.changed(["b.md"], [replaced])  # a replacement: dropped, then added
+    assert changed.find("b.md") == replaced and changed.rows == {"seg-2": 2, "seg-3": 1}
     with pytest.raises(ValueError, match="twice"):
-        again.changed([], [b])
+        again.changed([], [c, c])
+    with pytest.raises(ValueError, match="not in the catalog"):
+        again.changed(["a/文書.txt"], [])
     with pytest.raises(ValueError, match="disagree"):
         Table.read(
             tmp_path,
