@@ -11,7 +11,7 @@ Each size runs in a child process of its own, so that its peak RSS is its own:
 
     .venv/bin/python benchmarks/bench_scale.py --chunks 10000 100000 1000000 [--workdir work/scale]
     .venv/bin/python benchmarks/bench_scale.py --chunks 10000 --real
-    .venv/bin/python benchmarks/bench_scale.py --chunks 1000000 --reuse  # the index left before
+    .venv/bin/python benchmarks/bench_scale.py --chunks 1000000 --reuse --rounds 7  # an old index
 
 Prints one table row per size, asserting nothing: full build (s) and peak RSS, then through
 the Python API `add_documents`, `add_documents(replace=True)` and `remove_documents` of one
