@@ -213,6 +213,7 @@ class BM25:
         self.parts = parts
         self.offsets = np.cumsum([0, *(len(p.lengths) for p in parts)])
         self.alive = None if alive is None or alive.all() else alive
+        self._dead_rows = None if self.alive is None else np.flatnonzero(~self.alive)
         lengths = np.concatenate([np.empty(0, np.float32)] + [p.lengths for p in parts])
         lengths = lengths.astype(np.float32)
         live = lengths if self.alive is None else lengths[self.alive]
@@ -292,13 +293,19 @@ class BM25:
                 spans[p].append((span, factor))
         for p, mine in enumerate(spans):
             if mine:
-                # One pass over the part's postings for all the query's terms.
+                # One pass over the part's postings for all the query's terms, the weights
+                # scaled into one buffer (not scaled copies, then their concatenation).
                 rows = np.concatenate([self.parts[p].rows[span] for span, _ in mine])
-                weights = np.concatenate([self._weights[p][span] * f for span, f in mine])
+                weights = np.empty(len(rows), dtype=np.float32)
+                at = 0
+                for span, factor in mine:
+                    n = span.stop - span.start
+                    np.multiply(self._weights[p][span], factor, out=weights[at : at + n])
+                    at += n
                 start, end = int(self.offsets[p]), int(self.offsets[p + 1])
                 out[start:end] = np.bincount(rows, weights, minlength=end - start)
-        if self.alive is not None:
-            out[~self.alive] = 0
+        if self._dead_rows is not None:
+            out[self._dead_rows] = 0
         return out
 
     def _idf32(self, df: int) -> float:

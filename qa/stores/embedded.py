@@ -4,7 +4,6 @@ with FAISS and with BM25 over their term counts. Chunk ids are row numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,23 +85,22 @@ class LexicalLeg:
     def __init__(self, scores: np.ndarray, alive: np.ndarray | None, size: int) -> None:
         self.scores = scores
         self.alive = alive
-        # Dead rows score 0, so the sums over all rows are the sums over the live ones.
+        # The rows holding a query term (live ones: dead rows score 0), in row order, and
+        # their scores: every pass after this one is over them, not over every row.
+        self.matching = np.flatnonzero(scores > 0)
+        self.matched = scores[self.matching]
+        # Other rows score 0, so the sums over the matching rows are those over the live ones.
         n = max(size, 1)
-        mean = float(scores.sum()) / n
-        variance = float(scores @ scores) / n - mean * mean
+        mean = float(self.matched.sum()) / n
+        variance = float(self.matched @ self.matched) / n - mean * mean
         self.spread = Spread(mean, float(np.sqrt(variance)) if variance > 1e-12 else 0.0)
         self.size = size
-
-    @cached_property
-    def matching(self) -> np.ndarray:
-        """The rows holding a query term (live ones: dead rows score 0), in row order."""
-        return np.flatnonzero(self.scores > 0)
 
     def top(self, m: int) -> Pool:
         """The m best live rows, as `top_k` over every live row orders them (ties, the zeros
         of rows without a query term included, in row order), from the matching rows alone."""
         m = min(m, self.size)
-        ids = self.matching[top_k(self.scores[self.matching], m)]
+        ids = self.matching[top_k(self.matched, m)]
         if len(ids) < m:  # then rows without a query term, first come first
             zero = self.scores == 0 if self.alive is None else (self.scores == 0) & self.alive
             ids = np.concatenate([ids, np.flatnonzero(zero)[: m - len(ids)]])
@@ -112,7 +110,7 @@ class LexicalLeg:
     def above(self, score: float, limit: int) -> Pool | None:
         if score <= 0:  # every row without a query term would be in
             return None
-        ids = self.matching[self.scores[self.matching] >= score]
+        ids = self.matching[self.matched >= score]
         if len(ids) > limit:
             return None
         ids = ids[np.argsort(-self.scores[ids], kind="stable")]
