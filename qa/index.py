@@ -43,6 +43,7 @@ from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .segments import Segment, read_segment
 from .storage import (
     check_files,
+    folders,
     fsync_dir,
     numbered,
     numbered_name,
@@ -383,9 +384,9 @@ def _prune(index_dir: Path, keep: set[str | None]) -> None:
         for kind, key in _SHARED:
             read |= {(kind, record["name"]) for record in manifest.get(key, [])}
     for kind, _ in _SHARED:
-        for path in (index_dir / kind).glob("*"):
-            if path.is_dir() and (kind, path.name) not in read:
-                shutil.rmtree(path, ignore_errors=True)
+        for name in folders(index_dir / kind):
+            if (kind, name) not in read:
+                shutil.rmtree(index_dir / kind / name, ignore_errors=True)
 
 
 def utc_now() -> str:

@@ -51,27 +51,37 @@ def write_files(folder: Path, files: dict[str, bytes]) -> dict[str, str]:
 def check_files(folder: Path, files: dict[str, str], hashes: bool = True) -> None:
     """CorruptIndex unless each named file is in `folder` and (with `hashes`) has its
     recorded sha256."""
+    label = f"{folder.parent.name}/{folder.name}"
+    if not hashes:
+        # One listing per folder, not a stat per file: builds check every segment's files.
+        try:
+            there = set(os.listdir(folder))
+        except OSError:
+            there = set()
+        if gone := sorted(files.keys() - there):
+            raise CorruptIndex(f"{label}/{gone[0]} is gone")
+        return
     for name, expected in files.items():
-        label = f"{folder.parent.name}/{folder.name}/{name}"
-        if not hashes:
-            # os.path, not pathlib: builds check every segment's files, and Path objects
-            # cost more than the stat itself.
-            if not os.path.isfile(os.path.join(folder, name)):
-                raise CorruptIndex(f"{label} is gone")
-            continue
         try:
             actual = sha256_file(folder / name)
         except OSError as exc:
-            raise CorruptIndex(f"{label} cannot be read: {exc}") from None
+            raise CorruptIndex(f"{label}/{name} cannot be read: {exc}") from None
         if actual != expected:
-            raise CorruptIndex(f"{label} does not match its hash")
+            raise CorruptIndex(f"{label}/{name} does not match its hash")
 
 
 def numbered(parent: Path, prefix: str) -> list[str]:
     """Names of the folders in `parent` named `prefix` and a number, oldest first."""
-    if not parent.is_dir():
+    return sorted(name for name in folders(parent) if name.startswith(prefix))
+
+
+def folders(parent: Path) -> list[str]:
+    """Names of the folders in `parent` (none if it is not there), from one listing."""
+    try:
+        with os.scandir(parent) as entries:
+            return [e.name for e in entries if e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p.name for p in parent.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 
 def numbered_name(parent: Path, prefix: str) -> str:
