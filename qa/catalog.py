@@ -127,7 +127,7 @@ class Part:
         """Every entry but those at the `dead` positions, in key order."""
         keep = np.ones(self.size, dtype=bool)
         keep[dead] = False
-        doc_ids = self._doc_ids.tobytes().decode().split("\0")[:-1]
+        doc_ids = _split(self._doc_ids)
         chosen = np.flatnonzero(keep)
         return self._entries(chosen, [doc_ids[i] for i in chosen.tolist()])
 
@@ -206,7 +206,10 @@ class Table:
         for doc_id in dict.fromkeys(drop):
             gone = pending.pop(doc_id, None)
             if gone is None:
-                part, position = self._locate(doc_id) or _missing(doc_id)
+                found = self._locate(doc_id)
+                if found is None:
+                    raise ValueError(f"{doc_id} is not in the catalog")
+                part, position = found
                 gone = part.entry(position)
                 killed.setdefault(part.name, []).append(position)
             rows[gone.segment] -= gone.chunks
@@ -342,7 +345,3 @@ def _optional(value: int) -> int | None:
 
 def _split(blob: np.ndarray) -> list[str]:
     return blob.tobytes().decode().split("\0")[:-1]
-
-
-def _missing(doc_id: str) -> tuple[Part, int]:
-    raise ValueError(f"{doc_id} is not in the catalog")

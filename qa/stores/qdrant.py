@@ -111,7 +111,7 @@ def client(settings: Settings) -> QdrantClient:
 @reached
 def titles(settings: Settings, catalog: Catalog) -> dict[str, str]:
     """The catalog's documents' titles, from their points in the collection."""
-    ids = [chunk_id_of(e.doc_id, e.sha256, -1) for e in catalog.entries.values()]
+    ids = [chunk_id_of(e.doc_id, e.sha256, -1) for e in catalog.table.entries()]
     collection = catalog.manifest[NAME]["collection"]
     out = {}
     for start in range(0, len(ids), _BATCH):
@@ -148,7 +148,7 @@ class QdrantStore:
         self.client = client(settings)
         self.collection = catalog.manifest[NAME]["collection"]
         self.moments = moments
-        self.versions = {e.doc_id: e.sha256 for e in catalog.entries.values()}
+        self.versions = {e.doc_id: e.sha256 for e in catalog.table.entries()}
         self._documents = Documents(self)
         self._sampled: dict[int, int] = {}  # points in the first buckets, by bucket count
 
