@@ -1,4 +1,4 @@
-"""Choose the reader's abstention margin on the tuning halves; report it on the held-out halves.
+"""Answers end to end on the tuning and held-out halves, at the chosen abstention thresholds.
 
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
@@ -7,11 +7,13 @@ jsquad-heldout-en.jsonl only reports). Articles are split by `qa.evaluation.spli
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with
 their own paragraph left out of the results, kept only when no remaining passage holds a gold
-answer (Wikipedia repeats facts). Each question is read once with abstention off
-(`qa.evaluation_answers.read_cases`); `choose_margin` picks the strictest threshold at which
-at most 5% of the tuning half's answerable questions abstain, for Japanese and for English
-questions over Japanese text separately (and for both together), and every row is reported
-at the chosen margins. Run (about half an hour on 2 cores; the indexes are cached in --workdir):
+answer (Wikipedia repeats facts). Each question goes through `answering.compose` once with
+abstention off (`qa.evaluation_answers.read_cases`), keeping the answer's log-odds;
+`choose_threshold` picks the strictest minimum at which at most 5% of the tuning half's
+answerable questions abstain, for Japanese and for English questions over Japanese text
+separately (and for both together), and every row is reported at the chosen minimums and at
+the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same
+way). Run (about 20 minutes on 2 cores; the indexes are cached in --workdir):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
 """
@@ -24,7 +26,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qa.evaluation import asked_cases, english_cases, index_squad, sample_cases
-from qa.evaluation_answers import ReadCase, choose_margin, grouped, read_cases, table
+from qa.evaluation_answers import (
+    ReadCase,
+    choose_threshold,
+    grouped,
+    read_cases,
+    table,
+    thresholds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -48,6 +57,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cases: dict[str, list[ReadCase]] = {}
+    configured: dict[str, float] = {}
     for name, (path, english) in SETS.items():
         indexed = index_squad(path, args.workdir / name)
         s = (
@@ -55,6 +65,7 @@ def main() -> None:
             if args.weights
             else indexed.settings
         )
+        configured = thresholds(s)
         sample = sample_cases(asked_cases(indexed.paragraphs), args.questions)
         for extra in english:
             sample += english_cases(extra, indexed.paragraphs)
@@ -65,16 +76,18 @@ def main() -> None:
     every = [c for rows in cases.values() for c in rows]
     tuning = [c for c in every if c.split == "tuning"]
     chosen = {
-        lang: choose_margin(c for c in tuning if c.lang == lang)
+        lang: choose_threshold(c for c in tuning if c.lang == lang)
         for lang in sorted({c.lang for c in tuning})
     }
-    joint = choose_margin(c for c in tuning)
-    print(f"chosen on the tuning rows: {chosen} (one margin for all: {joint:+.1f})")
+    joint = choose_threshold(c for c in tuning)
+    print(f"chosen on the tuning rows: {chosen} (one minimum for all: {joint:+.1f})")
     for name, rows in cases.items():
-        print(f"\n{name} at the chosen margins")
+        print(f"\n{name} at the chosen minimums")
         print(table(grouped(rows, chosen)))
-        print(f"{name} at one margin for all, {joint:+.1f}")
+        print(f"{name} at one minimum for all, {joint:+.1f}")
         print(table(grouped(rows, dict.fromkeys(chosen, joint))))
+        print(f"{name} at the configured minimums, {configured}")
+        print(table(grouped(rows, configured)))
 
 
 if __name__ == "__main__":

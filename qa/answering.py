@@ -1,5 +1,6 @@
-"""Answers: the reader's best span in the retrieved passages, quoted within its sentence and
-cited; or an honest abstention when the reader finds no answer there."""
+"""Answers: the best span the reader finds in the retrieved passages, as the selector
+(qa/selection.py) judges it, quoted within its sentence and cited; or an honest abstention
+when no span is likely enough to be right."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .japanese import has_cjk, trim_answer
-from .reader import Reader, ReadSpan
+from .reader import Reader
+from .selection import Selector, cross_lingual
 from .text import sentence_spans
 from .types import Answer, Citation, Document, Hit
 
@@ -28,10 +30,15 @@ class Retrieved:
 
 
 def compose(
-    question: str, searched: str, found: Retrieved, reader: Reader, settings: Settings
+    question: str,
+    searched: str,
+    found: Retrieved,
+    reader: Reader,
+    selector: Selector,
+    settings: Settings,
 ) -> Answer:
-    """Read the best passages; answer with the best span and the sentence holding it, or
-    abstain when the reader's "no answer" beats that span by the calibrated margin."""
+    """Read the best passages; answer with the span the selector rates most likely right and
+    the sentence holding it, or abstain when its log-odds fall under the calibrated minimum."""
     passages = found.hits[: settings.reader_passages]
     # The searched query, not the bare question: in a follow-up it carries what "それ" means.
     spans = reader.read(searched, [hit.text for hit in passages])
@@ -40,19 +47,19 @@ def compose(
             "資料に該当する箇所がありません。" if has_cjk(question) else "nothing was retrieved"
         )
         return _abstain(question, searched, passages, nothing)
+    logits = selector.logits(searched, passages, spans)
     # Ties go to the better-ranked passage, so the choice never depends on evaluation order.
-    best = max(spans, key=lambda s: (s.score, -s.passage))
+    at = max(range(len(spans)), key=lambda i: (logits[i], -spans[i].passage))
+    best, logit = spans[at], float(logits[at])
     hit = passages[best.passage]
     doc = found.documents[hit.doc_id]
     start, end = trim_answer(doc.text, hit.start + best.start, hit.start + best.end)
-    needed = needed_margin(question, hit.text, settings)
-    if best.margin < needed:
-        reason = _reason(question, best, doc.text[start:end], needed, settings)
-        return dataclasses.replace(
-            _abstain(question, searched, passages, reason), confidence=best.margin
-        )
+    needed = needed_logit(question, hit.text, settings)
+    if logit < needed:
+        reason = _reason(question, logit, doc.text[start:end], needed, len(passages))
+        return dataclasses.replace(_abstain(question, searched, passages, reason), confidence=logit)
     short = doc.text[start:end]
-    quote_start, quote_end = _quote_around(doc.text, start, end, settings.quote_max_chars)
+    quote_start, quote_end = quote_around(doc.text, start, end, settings.quote_max_chars)
     citation = Citation(
         1,
         doc.doc_id,
@@ -72,7 +79,7 @@ def compose(
         [citation],
         searched_query=searched,
         short=short,
-        confidence=best.margin,
+        confidence=logit,
     )
 
 
@@ -95,29 +102,28 @@ def _abstain(question: str, searched: str, passages: list[Hit], reason: str) -> 
     )
 
 
-def needed_margin(question: str, passage: str, settings: Settings) -> float:
-    """The margin an answer needs: the cross-lingual one for a question without Japanese
-    script answered from Japanese text, else the same-language one."""
-    if has_cjk(passage) and not has_cjk(question):
-        return settings.min_reader_margin_cross_lingual
-    return settings.min_reader_margin
+def needed_logit(question: str, passage: str, settings: Settings) -> float:
+    """The log-odds an answer needs: the cross-lingual minimum for a question without
+    Japanese script answered from Japanese text, else the same-language one."""
+    if cross_lingual(question, passage):
+        return settings.min_answer_logit_cross_lingual
+    return settings.min_answer_logit
 
 
-def _reason(question: str, best: ReadSpan, span: str, needed: float, settings: Settings) -> str:
-    """Why the reader abstained, in the question's language."""
-    n, margin = settings.reader_passages, best.margin
+def _reason(question: str, logit: float, span: str, needed: float, read: int) -> str:
+    """Why the answer abstained, in the question's language."""
     if has_cjk(question):
         return (
-            f"最も関連する{n}件の箇所を読みましたが、答えは見つかりませんでした（最有力の候補"
-            f"「{span}」の確からしさ {margin:+.1f}、回答には {needed:+.1f} 以上が必要）。"
+            f"最も関連する{read}件の箇所を読みましたが、答えは見つかりませんでした（最有力の候補"
+            f"「{span}」の確からしさ {logit:+.1f}、回答には {needed:+.1f} 以上が必要）。"
         )
     return (
-        f"the reader found no answer in the {n} best passages: its best guess, “{span}”, "
-        f"scores {margin:+.1f} against “no answer” (an answer needs {needed:+.1f} or more)"
+        f"the reader found no answer in the {read} best passages: its best guess, “{span}”, "
+        f"scores {logit:+.1f} in log-odds of being right (an answer needs {needed:+.1f} or more)"
     )
 
 
-def _quote_around(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+def quote_around(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
     """The sentence(s) holding text[start:end]; one too long is cut to whole clauses around
     the span, as many as fit in max_chars (the span itself always stays whole)."""
     lo, hi = max(0, start - _REACH), min(len(text), end + _REACH)

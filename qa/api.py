@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from .index import IndexedDocument, current_generation, load_catalog
 from .questions import Turn, check_question, search_query
 from .reader import Reader, build_reader
 from .search import Searcher
+from .selection import Selector
 from .stores import Store, open_store, titles
 from .types import Answer, BuildStats, Document, Hit
 
@@ -115,7 +117,7 @@ def answer_stream(
     vector = embedder.encode_query(searched)
     hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
     found = Retrieved(hits, searcher.store.documents)
-    extractive = compose(cleaned, searched, found, _reader(s, embedder), s)
+    extractive = compose(cleaned, searched, found, _reader(s, embedder), _selector(s), s)
     if not s.llm_url or not hits:
         yield extractive
         return
@@ -257,6 +259,16 @@ def _settings(settings: Settings | None, **overrides: Any) -> Settings:
 
 def _embedder(s: Settings) -> Embedder:
     return load_embedder(s.embed_model, s.cache_dir)
+
+
+def _selector(s: Settings) -> Selector:
+    """The answer selector of the settings' weights file, read once per file."""
+    return _selectors(s.selector_weights.resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _selectors(path: Path) -> Selector:
+    return Selector.load(path)
 
 
 def _reader(s: Settings, embedder: Embedder) -> Reader:

@@ -64,6 +64,10 @@ def _default_reader_weights() -> Path:
     return Path(__file__).resolve().parent / "weights" / "reader.safetensors"
 
 
+def _default_selector_weights() -> Path:
+    return Path(__file__).resolve().parent / "weights" / "selector.json"
+
+
 class Settings(BaseSettings):
     """Every tunable of kotae; build with `Settings.load()` to apply QA_* environment overrides."""
 
@@ -105,21 +109,19 @@ class Settings(BaseSettings):
     qdrant_shards: Positive = 1
     qdrant_replicas: Positive = 1
     qdrant_timeout: float = Field(30.0, gt=0, le=600)
-    # The reader (qa/reader.py) reads this many of the best passages for an answer span, and
-    # answers only when that span beats its "no answer" score by min_reader_margin, or by
-    # min_reader_margin_cross_lingual for a question without Japanese script answered from
-    # Japanese text (the reader is far less sure across languages: the two margins chosen
-    # together would make English questions abstain far more often than Japanese ones).
-    # Chosen on the tuning halves, reported on the held-out halves
-    # (benchmarks/calibrate_abstention.py; figures in benchmarks/README.md).
-    # On the JSQuAD tuning half, reading the best passage alone beat reading more: answers
-    # contained the gold for 0.850 of 120 Japanese questions at 1 passage, 0.750 at 3 and
-    # 0.685 (200 questions) at 5, and for 0.42 / 0.39 / 0.27 of 100 English ones: the
-    # reader's scores compare spans within a passage better than across passages.
+    # The reader (qa/reader.py) reads this many of the best passages; the selector
+    # (qa/selection.py) rates each passage's best span, and the best-rated one is the answer
+    # when its log-odds of being right reach min_answer_logit, or
+    # min_answer_logit_cross_lingual for a question without Japanese script answered from
+    # Japanese text (the reader is far less sure across languages: one minimum for both would
+    # make English questions abstain far more often than Japanese ones). The passage count
+    # and both minimums are chosen on the tuning halves and reported on the held-out halves
+    # (benchmarks/fit_selector.py; figures in benchmarks/README.md).
     reader_passages: Positive = 1
-    min_reader_margin: float = Field(-1.7, ge=-50, le=50)
-    min_reader_margin_cross_lingual: float = Field(-9.4, ge=-50, le=50)
+    min_answer_logit: float = Field(-2.8, ge=-100, le=100)
+    min_answer_logit_cross_lingual: float = Field(-4.2, ge=-100, le=100)
     reader_weights: UserPath = Field(default_factory=_default_reader_weights)
+    selector_weights: UserPath = Field(default_factory=_default_selector_weights)
     quote_max_chars: Positive = 160  # a longer sentence is quoted as its clauses around the span
     max_question_chars: Positive = 1000
     max_document_bytes: Positive = 20_000_000

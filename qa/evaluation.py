@@ -24,9 +24,9 @@ from .evaluation_answers import (
     AskedCase,
     ReadingMetrics,
     grouped,
-    margins,
     read_cases,
     table,
+    thresholds,
 )
 from .evaluation_qa import checked_limit, load_qa
 from .index import load_index
@@ -80,9 +80,9 @@ class SquadReport:
     build_seconds: float  # bringing the index up to date (0 chunks embedded when reused)
     chunks_embedded: int
     lexical_weight: float
-    # With `qa eval --squad FILE --answers N`: per "split/language", each at its margin.
+    # With `qa eval --squad FILE --answers N`: per "split/language", each at its threshold.
     answers: dict[str, ReadingMetrics] | None = None
-    margins: dict[str, float] | None = None
+    thresholds: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -99,7 +99,7 @@ class SquadReport:
             f"search {self.search_seconds:.1f} s ({per_question:.1f} ms/question); "
             f"index {self.build_seconds:.1f} s ({self.chunks_embedded} chunks embedded)"
             + (
-                f"\nanswers at reader margins {self.margins}:\n" + table(self.answers)
+                f"\nanswers at log-odds thresholds {self.thresholds}:\n" + table(self.answers)
                 if self.answers
                 else ""
             )
@@ -152,8 +152,8 @@ def evaluate_squad(
         build_seconds=build_seconds,
         chunks_embedded=stats.chunks_embedded,
         lexical_weight=s.lexical_weight,
-        answers=grouped(cases, margins(s)) if cases else None,
-        margins=margins(s),
+        answers=grouped(cases, thresholds(s)) if cases else None,
+        thresholds=thresholds(s),
     )
 
 

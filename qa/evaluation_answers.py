@@ -1,9 +1,10 @@
 """Answer quality on SQuAD-format data, per split and language: the reader given the gold
 paragraph, answers from full retrieval, and abstention on constructed negatives.
 
-Each question is read once with abstention off, keeping the reader's margin (`Answer.confidence`);
-abstaining is then `margin < threshold`, so one pass serves both choosing the threshold on the
-tuning half (`choose_margin`) and reporting any threshold on the held-out half.
+Each question is read once with abstention off, keeping the chosen span's log-odds of being right
+(`Answer.confidence`); abstaining is then `confidence < threshold`, so one pass serves both
+choosing the threshold on the tuning half (`choose_threshold`) and reporting any threshold on the
+held-out half.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from .embedding import load_embedder
 from .japanese import trim_answer
 from .reader import build_reader
 from .search import Searcher
+from .selection import Selector
 from .stores import open_store
 from .text import match_key
 from .types import Answer
 
 _NEGATIVE_DEPTH = 30  # chunks searched to find the best ones outside the gold paragraph
-_ALWAYS = -50.0  # the lowest margin Settings allows: every question is answered
+_ALWAYS = -100.0  # the lowest minimum Settings allows: every question is answered
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,14 @@ class ReadCase:
 
     split: str
     lang: str
-    confidence: float  # the reader's margin over the whole index
+    confidence: float  # the answer's log-odds over the whole index
     contained: bool  # the answer text holds a gold answer
     short_em: bool  # Answer.short is a gold answer
     short_f1: float
     chars: int  # of the answer text
     reader_em: bool  # the reader given only the gold paragraph: exact match
     reader_f1: float
-    negative: float | None  # margin with the gold paragraph left out (None: gold elsewhere)
+    negative: float | None  # log-odds with the gold paragraph left out (None: gold elsewhere)
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,10 @@ class ReadingMetrics:
     median_chars: float
 
     @classmethod
-    def of(cls, cases: list[ReadCase], margin: float) -> ReadingMetrics:
-        """Aggregate cases, answering those whose margin reaches `margin`."""
+    def of(cls, cases: list[ReadCase], threshold: float) -> ReadingMetrics:
+        """Aggregate cases, answering those whose confidence reaches `threshold`."""
         n = max(1, len(cases))
-        answered = [c for c in cases if c.confidence >= margin]
+        answered = [c for c in cases if c.confidence >= threshold]
         negatives = [c.negative for c in cases if c.negative is not None]
         return cls(
             len(cases),
@@ -86,7 +88,7 @@ class ReadingMetrics:
             sum(c.short_f1 for c in answered) / n,
             1 - len(answered) / n,
             len(negatives),
-            sum(m >= margin for m in negatives) / max(1, len(negatives)),
+            sum(m >= threshold for m in negatives) / max(1, len(negatives)),
             float(statistics.median(c.chars for c in answered)) if answered else 0.0,
         )
 
@@ -114,55 +116,60 @@ def table(groups: dict[str, ReadingMetrics]) -> str:
     return "\n".join([header, *(m.row(name) for name, m in groups.items()), legend])
 
 
-def grouped(cases: list[ReadCase], margins: Mapping[str, float]) -> dict[str, ReadingMetrics]:
-    """Metrics per split and language ("heldout/en"), each language at its margin."""
+def grouped(cases: list[ReadCase], thresholds: Mapping[str, float]) -> dict[str, ReadingMetrics]:
+    """Metrics per split and language ("heldout/en"), each language at its threshold."""
     keys = sorted({(c.split, c.lang) for c in cases}, key=lambda k: (k[0] != "tuning", k))
     return {
         f"{split}/{lang}": ReadingMetrics.of(
-            [c for c in cases if (c.split, c.lang) == (split, lang)], margins[lang]
+            [c for c in cases if (c.split, c.lang) == (split, lang)], thresholds[lang]
         )
         for split, lang in keys
     }
 
 
-def margins(settings: Settings) -> dict[str, float]:
-    """The margin each evaluated language answers at: "ja" questions are asked of Japanese
+def thresholds(settings: Settings) -> dict[str, float]:
+    """The log-odds each evaluated language answers at: "ja" questions are asked of Japanese
     text in the same language, "en" ones across languages."""
-    return {"ja": settings.min_reader_margin, "en": settings.min_reader_margin_cross_lingual}
+    return {"ja": settings.min_answer_logit, "en": settings.min_answer_logit_cross_lingual}
 
 
-def choose_margin(cases: Iterable[ReadCase], max_abstained: float = 0.05) -> float:
+def choose_threshold(cases: Iterable[ReadCase], max_abstained: float = 0.05) -> float:
     """The strictest threshold, in steps of 0.1, at which at most `max_abstained` of the
     answerable questions abstain: every false abstention costs an answer, so that share is
     fixed and the threshold turns away as many negatives as it then can.
 
-    Example: margins 0.5, 1.0, 2.0, ... of 100 questions, 5 of them under 0.3 -> 0.3
+    Example: confidences 0.5, 1.0, 2.0, ... of 100 questions, 5 of them under 0.3 -> 0.3
     """
-    margins = sorted(c.confidence for c in cases)
-    if not margins:
-        raise ValueError("choosing a margin needs answerable questions")
-    allowed = int(max_abstained * len(margins))  # questions that may fall under the margin
-    return math.floor(margins[allowed] * 10) / 10
+    scores = sorted(c.confidence for c in cases)
+    if not scores:
+        raise ValueError("choosing a threshold needs answerable questions")
+    allowed = int(max_abstained * len(scores))  # questions that may fall under the threshold
+    return math.floor(scores[allowed] * 10) / 10
 
 
 def read_cases(
     cases: list[AskedCase], settings: Settings, progress: bool = False
 ) -> Iterator[ReadCase]:
     """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
-    s = settings.replace(min_reader_margin=_ALWAYS, min_reader_margin_cross_lingual=_ALWAYS)
+    s = settings.replace(min_answer_logit=_ALWAYS, min_answer_logit_cross_lingual=_ALWAYS)
     embedder = load_embedder(s.embed_model, s.cache_dir)
     searcher = Searcher(open_store(s))
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    selector = Selector.load(s.selector_weights)
     documents = searcher.store.documents
     for case in _progress(cases, progress):
         hits = searcher.search(
             case.question, embedder.encode_query(case.question), _NEGATIVE_DEPTH, s.lexical_weight
         )
-        a = compose(case.question, case.question, Retrieved(hits[: s.top_k], documents), reader, s)
+        a = compose(
+            case.question, case.question, Retrieved(hits[: s.top_k], documents), reader, selector, s
+        )
         others = [h for h in hits if h.doc_id != case.doc_id][: s.top_k]
         negative = None
         if not any(contains_answer(h.text, case.answers) for h in others):
-            n = compose(case.question, case.question, Retrieved(others, documents), reader, s)
+            n = compose(
+                case.question, case.question, Retrieved(others, documents), reader, selector, s
+            )
             negative = n.confidence
         given = ""
         for span in reader.read(case.question, [case.context]):
@@ -170,7 +177,7 @@ def read_cases(
         yield ReadCase(
             case.split,
             case.lang,
-            _margin(a),
+            _confidence(a),
             contains_answer(a.text, case.answers),
             a.short in case.answers,
             max(char_f1(a.short, g) for g in case.answers),
@@ -181,7 +188,7 @@ def read_cases(
         )
 
 
-def _margin(a: Answer) -> float:
+def _confidence(a: Answer) -> float:
     return a.confidence if a.confidence is not None else float("-inf")
 
 

@@ -77,8 +77,9 @@ class Answer:
     # The LLM whose checked sentences make up `text` (generated mode), else "".
     generator: str = ""
     short: str = ""  # the exact answer span (citations[0]'s highlight); "" when abstaining
-    # The reader's best span score minus its "no answer" score (None when nothing was read):
-    # the answer is given when this reaches Settings.min_reader_margin.
+    # The log-odds that the chosen span is right, as the selector (qa/selection.py) rates it
+    # (None when nothing was read): the answer is given when this reaches
+    # Settings.min_answer_logit (or its cross-lingual counterpart).
     confidence: float | None = None
     # When abstaining: the passages that were read and found not to answer, best first.
     related: list[Hit] = field(default_factory=list)

@@ -32,9 +32,10 @@ DATA = Path(__file__).resolve().parent / "data"  # small fixtures; sources in da
 SEEDS = ROOT / "seeds"
 SEED_ID = "000_c3b936d200dcb05c.txt"
 TINY_LEXICAL_WEIGHT = 1.0  # the tiny model's fixtures rank by BM25 alone (see tiny_settings)
-# The tiny reader's span head is random: its margins say nothing, so its fixtures always answer
-# (the lowest margin settings allow) and abstention is tested on the real reader.
-TINY_READER_MARGIN = -50.0
+# The tiny reader's span head is random: the selector's log-odds of its spans say nothing, so
+# its fixtures always answer (the lowest minimum settings allow) and abstention is tested on
+# the real reader.
+TINY_ANSWER_LOGIT = -100.0
 
 
 @pytest.fixture(autouse=True)
@@ -130,8 +131,8 @@ def tiny_settings(
         "embed_model": str(tiny_model_dir),
         "lexical_weight": TINY_LEXICAL_WEIGHT,
         "reader_weights": tiny_reader_weights,
-        "min_reader_margin": TINY_READER_MARGIN,
-        "min_reader_margin_cross_lingual": TINY_READER_MARGIN,
+        "min_answer_logit": TINY_ANSWER_LOGIT,
+        "min_answer_logit_cross_lingual": TINY_ANSWER_LOGIT,
     }
     for name, value in tiny.items():
         monkeypatch.setenv(f"QA_{name.upper()}", str(value))
@@ -152,8 +153,8 @@ def tiny_seed_settings(
         tiny_embedder,
         lexical_weight=TINY_LEXICAL_WEIGHT,
         reader_weights=tiny_reader_weights,
-        min_reader_margin=TINY_READER_MARGIN,
-        min_reader_margin_cross_lingual=TINY_READER_MARGIN,
+        min_answer_logit=TINY_ANSWER_LOGIT,
+        min_answer_logit_cross_lingual=TINY_ANSWER_LOGIT,
     )
 
 
@@ -173,9 +174,9 @@ def _seed_index(root: Path, model_cache: Path, embedder: Embedder, **overrides: 
     return s
 
 
-# Reader margins for chats that answer every question, or none, whatever the weights.
-ANSWERS = {"min_reader_margin": -50.0, "min_reader_margin_cross_lingual": -50.0}
-REFUSES = {"min_reader_margin": 50.0, "min_reader_margin_cross_lingual": 50.0}
+# Minimum log-odds for chats that answer every question, or none, whatever the weights.
+ANSWERS = {"min_answer_logit": -100.0, "min_answer_logit_cross_lingual": -100.0}
+REFUSES = {"min_answer_logit": 100.0, "min_answer_logit_cross_lingual": 100.0}
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 ANSWER_WAIT = 90_000  # ms: the first answer may load the model on a busy 2-core machine
 GPL_QUESTION = "ノベルが開発中のXenの仮想化ドライバはどのライセンスで提供される見込みですか？"
 GPL_EVIDENCE = "GPL(GNU General Public License)の下でライセンス"
-# The lowest and highest margins Settings allow: the reader's best span always wins, or never.
+# The lowest and highest minimums Settings allow: the best span always wins, or never.
 NEW_DOC = """# 社内図書館の案内
 
 社内図書館は毎週水曜日に休館します。

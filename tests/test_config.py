@@ -84,8 +84,8 @@ def test_cli_flag_beats_environment_beats_default(monkeypatch, tmp_path, capsys)
         ("QA_QUEUE_SIZE", "0", "QA_QUEUE_SIZE must be at least 1, got 0"),
         ("QA_MAX_DOCUMENT_CHUNKS", "0", "QA_MAX_DOCUMENT_CHUNKS must be at least 1, got 0"),
         ("QA_LEXICAL_WEIGHT", "-0.1", "QA_LEXICAL_WEIGHT must be between 0 and 1, got -0.1"),
-        ("QA_MIN_READER_MARGIN", "60", "QA_MIN_READER_MARGIN must be between -50 and 50, got 60"),
-        ("QA_MIN_READER_MARGIN", "nan", "QA_MIN_READER_MARGIN must be a finite number"),
+        ("QA_MIN_ANSWER_LOGIT", "160", "QA_MIN_ANSWER_LOGIT must be between -100 and 100, got 160"),
+        ("QA_MIN_ANSWER_LOGIT", "nan", "QA_MIN_ANSWER_LOGIT must be a finite number"),
         ("QA_READER_PASSAGES", "0", "QA_READER_PASSAGES must be at least 1, got 0"),
         ("QA_BUILD_LOCK_TIMEOUT", "0", "QA_BUILD_LOCK_TIMEOUT must be greater than 0, got 0"),
         ("QA_CHUNK_SIZE", "49", "QA_CHUNK_SIZE must be at least 50, got 49"),
@@ -122,7 +122,7 @@ def test_given_values_are_checked_and_named_by_field(tmp_path) -> None:
     with pytest.raises(InvalidSetting, match=r"^unknown setting 'top_kk'$"):
         Settings(top_kk=3)
     assert Settings(chunk_size=50, chunk_overlap=24).chunking_fingerprint()["chunk_size"] == 50
-    assert Settings().replace(min_reader_margin=-50).min_reader_margin == -50
+    assert Settings().replace(min_answer_logit=-100).min_answer_logit == -100
 
 
 def test_replace_ignores_none_and_keeps_settings_frozen_and_hashable() -> None:

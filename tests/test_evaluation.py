@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from qa import search
-from qa.answering import needed_margin
+from qa.answering import needed_logit
 from qa.cli import main
 from qa.config import Settings
 from qa.evaluation import RankMetrics, evaluate_squad, load_squad
 from qa.evaluation_answers import (
     ReadCase,
     ReadingMetrics,
-    choose_margin,
+    choose_threshold,
     contains_answer,
-    margins,
+    thresholds,
 )
 from qa.evaluation_qa import QACaseResult, QAMetrics, evaluate_qa, overlaps
 
@@ -223,16 +223,16 @@ def _case(confidence: float, negative: float | None = None, contained: bool = Tr
     return ReadCase("heldout", "ja", confidence, contained, True, 1.0, 20, True, 1.0, negative)
 
 
-def test_the_margin_is_the_strictest_with_few_false_abstentions() -> None:
-    cases = [_case(m / 10) for m in range(100)]  # margins 0.0, 0.1, ... 9.9
-    assert choose_margin(cases) == 0.5  # 5 of 100 abstain below 0.5
-    assert choose_margin(cases, max_abstained=0.0) == 0.0
-    assert choose_margin([_case(-1.25)]) == -1.3  # rounded down: that one still answers
+def test_the_threshold_is_the_strictest_with_few_false_abstentions() -> None:
+    cases = [_case(m / 10) for m in range(100)]  # confidences 0.0, 0.1, ... 9.9
+    assert choose_threshold(cases) == 0.5  # 5 of 100 abstain below 0.5
+    assert choose_threshold(cases, max_abstained=0.0) == 0.0
+    assert choose_threshold([_case(-1.25)]) == -1.3  # rounded down: that one still answers
 
 
-def test_reading_metrics_apply_the_margin_to_positives_and_negatives() -> None:
+def test_reading_metrics_apply_the_threshold_to_positives_and_negatives() -> None:
     cases = [_case(2.0, negative=-1.0), _case(0.5, negative=1.5), _case(-2.0, contained=False)]
-    m = ReadingMetrics.of(cases, margin=1.0)
+    m = ReadingMetrics.of(cases, threshold=1.0)
     assert (m.questions, m.abstained, m.contained) == (
         3,
         pytest.approx(2 / 3),
@@ -241,9 +241,9 @@ def test_reading_metrics_apply_the_margin_to_positives_and_negatives() -> None:
     assert (m.negatives, m.negatives_answered) == (2, 0.5)
 
 
-def test_english_questions_are_held_to_the_cross_lingual_margin() -> None:
-    s = Settings(min_reader_margin=1.0, min_reader_margin_cross_lingual=-3.0)
-    assert margins(s) == {"ja": 1.0, "en": -3.0}
-    assert needed_margin("Who spoke?", "ラムジ氏が講演した。", s) == -3.0
-    assert needed_margin("誰が講演した？", "ラムジ氏が講演した。", s) == 1.0
-    assert needed_margin("Who spoke?", "Ramji spoke.", s) == 1.0
+def test_english_questions_are_held_to_the_cross_lingual_minimum() -> None:
+    s = Settings(min_answer_logit=1.0, min_answer_logit_cross_lingual=-3.0)
+    assert thresholds(s) == {"ja": 1.0, "en": -3.0}
+    assert needed_logit("Who spoke?", "ラムジ氏が講演した。", s) == -3.0
+    assert needed_logit("誰が講演した？", "ラムジ氏が講演した。", s) == 1.0
+    assert needed_logit("Who spoke?", "Ramji spoke.", s) == 1.0

@@ -1,0 +1,232 @@
+"""Fit the answer selector (qa/selection.py) on the tuning halves; report it on the held-out ones.
+
+Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
+4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
+plus the hand-written English questions of benchmarks/data over JSQuAD (tuning file fits,
+held-out file only reports). Articles are split by `qa.evaluation.split_of`.
+
+Each sampled question is searched over the whole index (a positive) and with its own paragraph
+left out (a negative, kept only when no passage read holds a gold answer); the reader reads the
+best `--depth` passages of each. Every span read becomes one row of `selection.FEATURES`,
+labelled right when its answer has character F1 ≥ 0.5 with a gold answer (a negative's never
+are). A logistic regression (scikit-learn) is fitted on the tuning rows for each passage count
+K; an answer is the span with the highest log-odds among the first K passages, and the
+threshold for each language is the strictest at which at most 5% of the tuning half's
+answerable questions abstain (`choose_threshold`). The table shows, for every K and both halves,
+answers containing the gold, false abstentions and negatives answered, with the reader's margin
+alone (what answers used before) beside it. Run (about half an hour on 2 cores; indexes and the
+reads are cached in --workdir):
+
+    .venv/bin/python benchmarks/fit_selector.py [--passages 2] [--write qa/weights/selector.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from calibrate_abstention import SETS
+
+from qa.answering import quote_around
+from qa.evaluation import AskedCase, asked_cases, english_cases, index_squad, sample_cases
+from qa.evaluation_answers import (
+    ReadCase,
+    ReadingMetrics,
+    char_f1,
+    choose_threshold,
+    contains_answer,
+)
+from qa.japanese import trim_answer
+from qa.reader import ReadSpan, build_reader
+from qa.selection import FEATURES, Selector, features
+from qa.types import Hit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPTH = 30  # chunks searched, to find the best ones outside the gold paragraph
+
+
+@dataclass
+class Read:
+    """One question's reading of its best passages: what retrieval and the reader said (so
+    that features can change without reading again), and each span's labels."""
+
+    set: str
+    split: str
+    lang: str
+    negative: bool
+    question: str
+    hits: list[dict]  # the Hits read, as their fields
+    spans: list[dict]  # the ReadSpans, as their fields
+    right: list[bool]  # per span: char F1 >= 0.5 with a gold answer (never for a negative)
+    contains: list[bool]  # per span: the quoted sentence holds a gold answer
+    f1: list[float]
+    rows: list[list[float]] | None = None  # FEATURES per span, filled by `featured`
+
+    @property
+    def passage(self) -> list[int]:
+        """The rank of each span's passage."""
+        return [span["passage"] for span in self.spans]
+
+
+def featured(reads: list[Read]) -> list[Read]:
+    """The reads with their FEATURES rows computed by qa.selection, as answers compute them."""
+    for r in reads:
+        hits = [Hit(**h) for h in r.hits]
+        r.rows = features(r.question, hits, [ReadSpan(**s) for s in r.spans]).tolist()
+    return reads
+
+
+def read_all(name: str, path: Path, english: list[Path], args: argparse.Namespace) -> list[Read]:
+    """Every sampled question of one set, positives and negatives, read to --depth passages."""
+    from tqdm import tqdm
+
+    indexed = index_squad(path, args.workdir / name)
+    s, embedder = indexed.settings, indexed.embedder
+    reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    cases = sample_cases(asked_cases(indexed.paragraphs), args.questions)
+    for extra in english:
+        cases += english_cases(extra, indexed.paragraphs)
+    out = []
+    for case in tqdm(cases, desc=name, unit="q"):
+        hits = indexed.searcher.search(
+            case.question, embedder.encode_query(case.question), DEPTH, s.lexical_weight
+        )
+        others = [h for h in hits if h.doc_id != case.doc_id][: args.depth]
+        out.append(_read(name, case, hits[: args.depth], False, reader, s.quote_max_chars))
+        if not any(contains_answer(h.text, case.answers) for h in others):
+            out.append(_read(name, case, others, True, reader, s.quote_max_chars))
+    return out
+
+
+def _read(name: str, case: AskedCase, hits: list, negative: bool, reader, quote: int) -> Read:
+    spans = reader.read(case.question, [h.text for h in hits])
+    f1s, contains = [], []
+    for span in spans:
+        text = hits[span.passage].text
+        start, end = trim_answer(text, span.start, span.end)
+        f1s.append(max(char_f1(text[start:end], g) for g in case.answers))
+        contains.append(
+            contains_answer(text[slice(*quote_around(text, start, end, quote))], case.answers)
+        )
+    return Read(
+        name,
+        case.split,
+        case.lang,
+        negative,
+        case.question,
+        [vars(h) for h in hits],
+        [vars(span) for span in spans],
+        [not negative and f >= 0.5 for f in f1s],
+        [not negative and c for c in contains],
+        [0.0 if negative else f for f in f1s],
+    )
+
+
+def fit(reads: list[Read], k: int) -> Selector:
+    """Logistic regression on every span among the first k passages of the reads."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([row for r in reads for row, p in zip(r.rows, r.passage, strict=True) if p < k])
+    y = np.array([ok for r in reads for ok, p in zip(r.right, r.passage, strict=True) if p < k])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000).fit((x - mean) / scale, y)
+    return Selector(mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
+
+
+def decided(
+    reads: list[Read], k: int, score: Callable[[np.ndarray], np.ndarray]
+) -> list[tuple[Read, ReadCase]]:
+    """Each positive with its ReadCase: the best span's score as confidence, and the score of
+    its negative (which directly follows it in `read_all`'s order) attached."""
+    out = []
+    for i, r in enumerate(reads):
+        if r.negative:
+            continue
+        best, where = _best(r, k, score)
+        follows = reads[i + 1] if i + 1 < len(reads) and reads[i + 1].negative else None
+        case = ReadCase(
+            r.split,
+            r.lang,
+            best,
+            where is not None and r.contains[where],
+            False,
+            r.f1[where] if where is not None else 0.0,
+            0,
+            False,
+            0.0,
+            _best(follows, k, score)[0] if follows else None,
+        )
+        out.append((r, case))
+    return out
+
+
+def _best(r: Read, k: int, score: Callable[[np.ndarray], np.ndarray]) -> tuple[float, int | None]:
+    """The best score among the spans of the first k passages, and that span's row."""
+    at = [i for i, p in enumerate(r.passage) if p < k]
+    if not at:
+        return float("-inf"), None
+    s = score(np.array([r.rows[i] for i in at]))
+    # Ties go to the better-ranked passage, as in answering.compose.
+    j = max(range(len(at)), key=lambda i: (s[i], -r.passage[at[i]]))
+    return float(s[j]), at[j]
+
+
+def report(reads: list[Read], k: int, name: str, score) -> dict[str, float]:
+    """Print one line per set and language; return the thresholds chosen on the tuning half."""
+    cases = decided(reads, k, score)
+    chosen = {
+        lang: choose_threshold(c for r, c in cases if r.split == "tuning" and r.lang == lang)
+        for lang in sorted({r.lang for r in reads})
+    }
+    for st, lang in sorted({(r.set, r.lang) for r in reads}):
+        line = f"{name:>9} K={k} {st}/{lang} (at {chosen[lang]:+.1f})"
+        for split in ("tuning", "heldout"):
+            mine = [c for r, c in cases if (r.set, r.split, r.lang) == (st, split, lang)]
+            m = ReadingMetrics.of(mine, chosen[lang])
+            line += (
+                f"  {split}: n {m.questions} contains {m.contained:.3f} F1 {m.short_f1:.3f}"
+                f" abst {m.abstained:.3f} neg.ans {m.negatives_answered:.3f} ({m.negatives})"
+            )
+        print(line)
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
+    parser.add_argument("--depth", type=int, default=3, help="passages read per question")
+    parser.add_argument("--passages", type=int, default=2, help="K of the selector written")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
+    parser.add_argument("--write", type=Path, help="write the selector fitted at --passages")
+    args = parser.parse_args()
+
+    cache = args.workdir / f"selector-reads-{args.questions}-{args.depth}.jsonl"
+    if cache.exists():
+        reads = [Read(**json.loads(line)) for line in cache.read_text("utf-8").splitlines()]
+    else:
+        reads = [r for name, (path, en) in SETS.items() for r in read_all(name, path, en, args)]
+        cache.write_text("".join(json.dumps(vars(r)) + "\n" for r in reads), encoding="utf-8")
+    reads = featured(reads)
+    tuning = [r for r in reads if r.split == "tuning"]
+    margin = FEATURES.index("margin")
+    for k in range(1, args.depth + 1):
+        report(reads, k, "margin", lambda x: x[:, margin])
+        selector = fit(tuning, k)
+        chosen = report(reads, k, "selector", selector.of)
+        if args.write and k == args.passages:
+            provenance = (
+                f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
+                f"--passages {k}: tuning halves of JSQuAD v1.3 valid and JaQuAD dev; "
+                f"thresholds at 5% false abstentions: {chosen}"
+            )
+            args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")
+            print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()

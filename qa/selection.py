@@ -1,0 +1,134 @@
+"""Which read passage answers, and whether any does: a logistic model over what the reader and
+retrieval say of each passage, fitted on the tuning halves (benchmarks/fit_selector.py).
+
+Why a model over several signals, not the reader's margin alone: the margin (span score less
+"no answer" score) compares spans within one passage well but not across passages, and a
+sibling paragraph of the same article that lacks the question's terms still holds a plausible
+span. Reading the two best passages and choosing by this model, held-out JSQuAD questions with
+their own paragraph removed were answered 0.19 of the time against 0.42 for the margin, at the
+same 5% of answerable questions abstaining (the fit's report, reproduced by fit_selector.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelUnavailable
+from .japanese import has_cjk
+from .questions import content_terms
+from .reader import ReadSpan
+from .text import sentence_spans, terms
+from .types import Hit
+
+# One column per signal, in this order; "cross_" ones are the signal when the question has no
+# Japanese script and the passage does (the reader is far less sure across languages), else 0.
+FEATURES = (
+    "margin",  # span score less "no answer" score
+    "span",  # the span's start + end logits
+    "null",  # the passage's "no answer" logits
+    "cosine",  # the passage's dense similarity to the question
+    "cosine_gap",  # that similarity less the best retrieved passage's
+    "log_rank",  # log(1 + retrieval rank)
+    "cover",  # share of the question's distinct lexical terms the passage holds
+    "near_cover",  # the same share in the sentence(s) holding the span
+    "span_chars",  # log(1 + the span's length in characters)
+    "cross",
+    "cross_margin",
+    "cross_cosine",
+    "cross_cosine_gap",
+    "cross_cover",
+)
+
+
+def cross_lingual(question: str, passage: str) -> bool:
+    """Whether a question without Japanese script is read against Japanese text."""
+    return has_cjk(passage) and not has_cjk(question)
+
+
+def features(question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> np.ndarray:
+    """One row of FEATURES per span; `span.passage` indexes `hits`, which are ranked."""
+    asked = content_terms(question)
+
+    def cover(text: str) -> float:
+        return len(asked & set(terms(text))) / len(asked) if asked else 0.0
+
+    best_cosine = hits[0].dense if hits else 0.0
+    rows = []
+    for span in spans:
+        hit = hits[span.passage]
+        near = [(a, b) for a, b in sentence_spans(hit.text) if a < span.end and span.start < b]
+        around = hit.text[near[0][0] : near[-1][1]] if near else hit.text[span.start : span.end]
+        margin, gap, covered = span.margin, hit.dense - best_cosine, cover(hit.text)
+        cross = float(cross_lingual(question, hit.text))
+        rows.append(
+            [
+                margin,
+                span.score,
+                span.null,
+                hit.dense,
+                gap,
+                math.log1p(span.passage),
+                covered,
+                cover(around),
+                math.log1p(span.end - span.start),
+                cross,
+                cross * margin,
+                cross * hit.dense,
+                cross * gap,
+                cross * covered,
+            ]
+        )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+
+
+@dataclass(frozen=True, eq=False)  # arrays: compare fields explicitly
+class Selector:
+    """Logistic weights over standardised FEATURES: `logits` are log-odds that a span is a
+    right answer (character F1 ≥ 0.5 with a gold answer, in the data it was fitted on)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def logits(self, question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> np.ndarray:
+        """The log-odds of each span being right, in span order."""
+        return self.of(features(question, hits, spans))
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """The log-odds of rows of FEATURES."""
+        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+
+    def to_json(self, provenance: str) -> str:
+        """The selector as JSON (names, numbers and where they came from; no pickle)."""
+        return json.dumps(
+            {
+                "features": list(FEATURES),
+                "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(),
+                "weights": self.weights.tolist(),
+                "bias": self.bias,
+                "provenance": provenance,
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Selector:
+        """Read `to_json`'s output; ModelUnavailable if the file is missing or does not fit."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data["features"] != list(FEATURES):
+                raise ValueError(f"its features are {data['features']}, not {list(FEATURES)}")
+            arrays = [np.array(data[k], dtype=np.float64) for k in ("mean", "scale", "weights")]
+            if any(a.shape != (len(FEATURES),) for a in arrays):
+                raise ValueError("an array has the wrong length")
+            return cls(*arrays, float(data["bias"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ModelUnavailable(f"cannot read the answer selector {path}: {e}") from e
