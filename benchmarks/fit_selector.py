@@ -8,16 +8,17 @@ held-out file only reports). Articles are split by `qa.evaluation.split_of`.
 Each sampled question is searched over the whole index (a positive) and with its own paragraph
 left out (a negative, kept only when no passage read holds a gold answer); the reader reads the
 best `--depth` passages of each. Every span read becomes one row of `selection.FEATURES`,
-labelled right when its answer has character F1 ≥ 0.5 with a gold answer (a negative's never
-are). A logistic regression (scikit-learn) is fitted on the tuning rows for each passage count
-K; an answer is the span with the highest log-odds among the first K passages, and the
-threshold for each language is the strictest at which at most 5% of the tuning half's
-answerable questions abstain (`choose_threshold`). The table shows, for every K and both halves,
-answers containing the gold, false abstentions and negatives answered, with the reader's margin
-alone (what answers used before) beside it. Run (about half an hour on 2 cores; indexes and the
-reads are cached in --workdir):
+labelled by `--label`: "contains", the sentence quoted around the span holds a gold answer
+(what answers are measured by), or "right", the span itself has character F1 ≥ 0.5 with one (a
+negative's spans are never either). A logistic regression (scikit-learn) is fitted on the
+tuning rows for each passage count K; an answer is the span with the highest log-odds among
+the first K passages, and the minimum for each language is the strictest at which at most 5%
+of the tuning half's answerable questions abstain (`choose_threshold`). The table shows, for
+every K and both halves, answers containing the gold, false abstentions and negatives
+answered, with the reader's margin alone (what answers used before) beside it. Run (13
+minutes on 2 cores; indexes and the reads are cached in --workdir, a refit takes seconds):
 
-    .venv/bin/python benchmarks/fit_selector.py [--passages 2] [--write qa/weights/selector.json]
+    .venv/bin/python benchmarks/fit_selector.py [--passages 1] [--write qa/weights/selector.json]
 """
 
 from __future__ import annotations
@@ -126,12 +127,15 @@ def _read(name: str, case: AskedCase, hits: list, negative: bool, reader, quote:
     )
 
 
-def fit(reads: list[Read], k: int) -> Selector:
-    """Logistic regression on every span among the first k passages of the reads."""
+def fit(reads: list[Read], k: int, label: str) -> Selector:
+    """Logistic regression on every span among the first k passages of the reads, labelled
+    by the `label` field ("contains" or "right")."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([row for r in reads for row, p in zip(r.rows, r.passage, strict=True) if p < k])
-    y = np.array([ok for r in reads for ok, p in zip(r.right, r.passage, strict=True) if p < k])
+    y = np.array(
+        [ok for r in reads for ok, p in zip(getattr(r, label), r.passage, strict=True) if p < k]
+    )
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=5000).fit((x - mean) / scale, y)
@@ -200,7 +204,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--depth", type=int, default=3, help="passages read per question")
-    parser.add_argument("--passages", type=int, default=2, help="K of the selector written")
+    parser.add_argument("--passages", type=int, default=1, help="K of the selector written")
+    parser.add_argument("--label", choices=["contains", "right"], default="contains")
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
     parser.add_argument("--write", type=Path, help="write the selector fitted at --passages")
     args = parser.parse_args()
@@ -216,12 +221,13 @@ def main() -> None:
     margin = FEATURES.index("margin")
     for k in range(1, args.depth + 1):
         report(reads, k, "margin", lambda x: x[:, margin])
-        selector = fit(tuning, k)
+        selector = fit(tuning, k, args.label)
         chosen = report(reads, k, "selector", selector.of)
         if args.write and k == args.passages:
             provenance = (
                 f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
-                f"--passages {k}: tuning halves of JSQuAD v1.3 valid and JaQuAD dev; "
+                f"--passages {k} --label {args.label}: tuning halves of JSQuAD v1.3 valid and "
+                f"JaQuAD dev; "
                 f"thresholds at 5% false abstentions: {chosen}"
             )
             args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")

@@ -117,8 +117,9 @@ def _reason(question: str, logit: float, span: str, needed: float, read: int) ->
             f"最も関連する{read}件の箇所を読みましたが、答えは見つかりませんでした（最有力の候補"
             f"「{span}」の確からしさ {logit:+.1f}、回答には {needed:+.1f} 以上が必要）。"
         )
+    where = "the best passage" if read == 1 else f"the {read} best passages"
     return (
-        f"the reader found no answer in the {read} best passages: its best guess, “{span}”, "
+        f"the reader found no answer in {where}: its best guess, “{span}”, "
         f"scores {logit:+.1f} in log-odds of being right (an answer needs {needed:+.1f} or more)"
     )
 

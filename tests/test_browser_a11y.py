@@ -47,8 +47,8 @@ def axe_source() -> str:
 def urls(seed_settings) -> Iterator[dict[str, str]]:
     """Chats over the seed article whose reader answers every question, or none."""
     apps = {
-        name: start(seed_settings.replace(port=free_port(), **margin))
-        for name, margin in (("answers", ANSWERS), ("refuses", REFUSES))
+        name: start(seed_settings.replace(port=free_port(), **minimum))
+        for name, minimum in (("answers", ANSWERS), ("refuses", REFUSES))
     }
     yield {name: app.local_url for name, app in apps.items()}
     for app in apps.values():

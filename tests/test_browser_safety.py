@@ -99,14 +99,14 @@ def hostile_url(
     docs.mkdir()
     (docs / "memo.md").write_text(DOC.format(leak=leak[0]), encoding="utf-8")
     index = tmp_path / "hostile-index"
-    margin = ANSWERS if request.param == "answers" else REFUSES
+    minimum = ANSWERS if request.param == "answers" else REFUSES
     settings = Settings.load(
         docs_dir=docs,
         index_dir=index,
         cache_dir=model_cache,
         port=free_port(),
         reader_passages=5,  # every hostile line is read by some question, whichever ranks first
-        **margin,
+        **minimum,
     )
     build_index(settings=settings, progress=False)
     app = start(settings)

@@ -135,7 +135,7 @@ def test_injection_documents_do_not_change_dev_answers(
     assert not any(_has_canary(c.quote) for c in injected.citations)
     assert _cited(injected).isdisjoint(INJECTIONS)
     harmless = _answer(question, harmless_settings, "")
-    # Either may abstain where the other answers: the reader's margin sits near its threshold
+    # Either may abstain where the other answers: the answer's log-odds sit near the minimum
     # for a few questions, and any added documents shift it (see the module docstring).
     if not (injected.abstained or harmless.abstained):
         assert _cited(injected) == _cited(harmless)
@@ -159,7 +159,9 @@ def test_a_canary_appears_only_as_quoted_evidence_for_a_question_about_it(
 ) -> None:
     a = _answer(question, canary_settings, mode)
     if not a.generator:  # extractive (or the generated answer fell back to it)
-        assert _cited(a) & set(INJECTIONS), "the injection documents answer questions about them"
+        # The injection documents answer questions about them, or nothing does: the reader
+        # may not trust its span (an English question over the hidden memo's mixed text).
+        assert a.abstained or _cited(a) & set(INJECTIONS), a
     assert not _has_canary(_outside_quotes(a))
     for c in a.citations:
         if _has_canary(c.quote):

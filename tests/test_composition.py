@@ -23,7 +23,7 @@ def answers(tiny_seed_settings) -> list[Answer]:
 
 def test_the_short_answer_leads_and_stands_inside_its_quoted_sentence(answers) -> None:
     for a in answers:
-        assert not a.abstained  # the tiny fixtures answer at any margin
+        assert not a.abstained  # the tiny fixtures answer at any log-odds
         (cited,) = a.citations
         start, end = cited.highlight
         assert cited.start <= start < end <= cited.end

@@ -4,8 +4,9 @@ Japanese: the JSQuAD v1.3 valid paragraphs of tests/data/jsquad-sample.json whos
 the held-out half (`qa.evaluation.split_of`); English: 40 questions written for kotae about
 held-out JSQuAD paragraphs (tests/data/jsquad-heldout-en.jsonl), their paragraphs indexed with
 the sample (jsquad-en-sample.json). Nothing here chose anything: the reader was trained on
-JaQuAD train and its margin chosen on the tuning halves (benchmarks/calibrate_abstention.py).
-Each floor sits below the figure measured with the shipped weights (in the comment).
+JaQuAD train, the answer selector fitted and its minimums chosen on the tuning halves
+(benchmarks/fit_selector.py). Each floor sits below the figure measured with the shipped
+weights (in the comment).
 """
 
 from __future__ import annotations

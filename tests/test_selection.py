@@ -37,9 +37,9 @@ def test_features_describe_each_span_and_its_passage() -> None:
     assert (first["margin"], first["span"], first["null"]) == (4.0, 5.0, 1.0)
     assert second["margin"] == -2.0 and second["log_rank"] == pytest.approx(math.log(2))
     assert first["cosine_gap"] == 0.0 and second["cosine_gap"] == pytest.approx(-0.2)
-    # 講演 and 演し are in the first passage; of 講演, 演し, した, たの, のは, は誰 in the question.
-    assert first["cover"] == pytest.approx(3 / 6)  # 講演, 演し, した
-    assert second["cover"] == 0.0
+    # The question's content terms are {講演}: its wording (のは, 誰) counts for nothing.
+    assert (first["cover"], first["near_cover"], second["cover"]) == (1.0, 1.0, 0.0)
+    assert first["span_chars"] == pytest.approx(math.log(4))
     assert first["cross"] == 0.0 and first["cross_margin"] == 0.0
 
 
@@ -50,7 +50,9 @@ def test_cross_lingual_features_are_set_for_english_over_japanese_only() -> None
     over_japanese, over_english = _row(x, 0), _row(x, 1)
     assert over_japanese["cross"] == 1.0 and over_japanese["cross_margin"] == 2.0
     assert over_japanese["cross_cosine"] == pytest.approx(0.8)
-    assert over_english["cross"] == 0.0 and over_english["cover"] == 0.75  # all but "who"
+    # {gave, talk}: "who" and "the" are stop words.
+    assert over_english["cross"] == 0.0 and over_english["cover"] == 1.0
+    assert over_japanese["cover"] == over_japanese["cross_cover"] == 0.0
     assert cross_lingual("Who?", "ラムジ") and not cross_lingual("誰?", "ラムジ")
     assert features("Who?", [], []).shape == (0, len(FEATURES))
 
