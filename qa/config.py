@@ -118,7 +118,8 @@ class Settings(BaseSettings):
     # and both minimums were chosen on the tuning halves (at most 5% of answerable questions
     # abstaining) and are reported on the held-out halves (benchmarks/fit_selector.py; figures
     # in benchmarks/README.md). Reading 2 passages did no better on the tuning halves, and 3
-    # answered more negatives; they took 195 / 362 ms a question against 106 ms.
+    # answered more negatives; answer() took p50 195 / 362 ms with them, over the 300 ms
+    # target at 3 (benchmarks/bench_core.py, against 149 ms for one in a slower hour).
     reader_passages: Positive = 1
     min_answer_logit: float = Field(-2.1, ge=-100, le=100)
     min_answer_logit_cross_lingual: float = Field(-3.1, ge=-100, le=100)
