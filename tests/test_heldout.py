@@ -52,11 +52,15 @@ def heldout(
 def test_japanese_held_out_answers(heldout) -> None:
     m = heldout["heldout/ja"]
     assert m.questions == QUESTIONS
+    # Measured with the shipped reader and selector: reader F1 0.703, contains 0.800,
+    # abstains 0.083, negatives answered 0.116 (43).
     assert (m.reader_f1, m.contained) >= (0.65, 0.70), m
-    assert m.abstained <= 0.15 and m.negatives_answered <= 0.80, m
+    assert m.abstained <= 0.15 and m.negatives_answered <= 0.35, m
 
 
 def test_english_questions_over_japanese_held_out_answers(heldout) -> None:
     m = heldout["heldout/en"]
     assert m.questions == 40
-    assert m.contained >= 0.25 and m.abstained <= 0.20, m
+    # Measured: contains 0.825, abstains 0.000 (an index of 229 paragraphs ranks them well);
+    # 0.94 of the English negatives are answered, which is not yet good enough to assert.
+    assert m.contained >= 0.60 and m.abstained <= 0.15, m
