@@ -44,7 +44,7 @@ FEATURES = (
     "cosine",  # the passage's dense similarity to the question
     "cosine_gap",  # that similarity less the best retrieved passage's
     "log_rank",  # log(1 + retrieval rank)
-    "cover",  # share of the question's distinct lexical terms the passage holds
+    "cover",  # share of the question's content terms (questions.content_terms) it holds
     "near_cover",  # the same share in the sentence(s) holding the span
     "span_chars",  # log(1 + the span's length in characters)
     "cross",
