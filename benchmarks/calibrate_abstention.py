@@ -13,7 +13,7 @@ abstention off (`qa.evaluation_answers.read_cases`), keeping the answer's log-od
 answerable questions abstain, for Japanese and for English questions over Japanese text
 separately (and for both together), and every row is reported at the chosen minimums and at
 the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same
-way). Run (about 20 minutes on 2 cores; the indexes are cached in --workdir):
+way). Run (about 10 minutes on 2 cores; the indexes are cached in --workdir):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
 """

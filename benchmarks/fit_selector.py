@@ -43,7 +43,7 @@ from qa.evaluation_answers import (
 )
 from qa.japanese import trim_answer
 from qa.reader import ReadSpan, build_reader
-from qa.selection import FEATURES, Selector, features
+from qa.selection import FEATURES, Selector, best, features
 from qa.types import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,8 +175,7 @@ def _best(r: Read, k: int, score: Callable[[np.ndarray], np.ndarray]) -> tuple[f
     if not at:
         return float("-inf"), None
     s = score(np.array([r.rows[i] for i in at]))
-    # Ties go to the better-ranked passage, as in answering.compose.
-    j = max(range(len(at)), key=lambda i: (s[i], -r.passage[at[i]]))
+    j = best(s, [r.passage[i] for i in at])  # as answering.compose chooses
     return float(s[j]), at[j]
 
 

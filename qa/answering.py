@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .config import Settings
 from .japanese import has_cjk, trim_answer
 from .reader import Reader
-from .selection import Selector, cross_lingual
+from .selection import Selector, best, cross_lingual
 from .text import sentence_spans
 from .types import Answer, Citation, Document, Hit
 
@@ -48,12 +48,11 @@ def compose(
         )
         return _abstain(question, searched, passages, nothing)
     logits = selector.logits(searched, passages, spans)
-    # Ties go to the better-ranked passage, so the choice never depends on evaluation order.
-    at = max(range(len(spans)), key=lambda i: (logits[i], -spans[i].passage))
-    best, logit = spans[at], float(logits[at])
-    hit = passages[best.passage]
+    at = best(logits, [span.passage for span in spans])
+    chosen, logit = spans[at], float(logits[at])
+    hit = passages[chosen.passage]
     doc = found.documents[hit.doc_id]
-    start, end = trim_answer(doc.text, hit.start + best.start, hit.start + best.end)
+    start, end = trim_answer(doc.text, hit.start + chosen.start, hit.start + chosen.end)
     needed = needed_logit(question, hit.text, settings)
     if logit < needed:
         reason = _reason(question, logit, doc.text[start:end], needed, len(passages))

@@ -96,6 +96,12 @@ def features(question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> n
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
 
+def best(logits: Sequence[float], passages: Sequence[int]) -> int:
+    """The position of the highest log-odds; a tie goes to the better-ranked passage, so the
+    choice never depends on evaluation order."""
+    return max(range(len(logits)), key=lambda i: (logits[i], -passages[i]))
+
+
 @dataclass(frozen=True, eq=False)  # arrays: compare fields explicitly
 class Selector:
     """Logistic weights over standardised FEATURES: `logits` are log-odds that a span is a
