@@ -105,7 +105,8 @@ def best(logits: Sequence[float], passages: Sequence[int]) -> int:
 @dataclass(frozen=True, eq=False)  # arrays: compare fields explicitly
 class Selector:
     """Logistic weights over standardised FEATURES: `logits` are log-odds that a span is a
-    right answer (character F1 ≥ 0.5 with a gold answer, in the data it was fitted on)."""
+    right answer (that the sentence quoted around it holds a gold answer, in the data it was
+    fitted on)."""
 
     mean: np.ndarray
     scale: np.ndarray

@@ -5,10 +5,15 @@ qa.evaluation.split_of). Rule, for either half: list the half's paragraphs with 
 sorted order and, within an article, in file order; number them p = 0, 1, 2, ...; paragraph p
 offers one question, qas[p % len(qas)]. Take paragraphs p = i * k for i in 0..99 with
 k = len(paragraphs) // 100. A candidate whose id is in SKIP (no faithful English rendering, or
-a gold answer lying outside the text after " [SEP] "), or with no gold answer in that text, is
-replaced by paragraph p + 1 (then p + 2, ...). Prints one JSON line per question.
+a gold answer lying outside the text after " [SEP] "), or with no gold span in that text or a
+gold answer missing from it, is replaced by paragraph p + 1 (then p + 2, ...). Prints one JSON
+line per question.
 
-    .venv/bin/python benchmarks/data/select_jsquad_en.py [--split heldout|tuning] [path/to/json]
+--second selects the tuning half's second round, jsquad-tuning2-en.jsonl: 200 more questions,
+from paragraph p = 2i + 1 (or the one after the previous pick, if later) for i in 0..199, by the
+same rule, also passing over paragraphs of the first round.
+
+    .venv/bin/python benchmarks/data/select_jsquad_en.py [--split heldout|tuning | --second] [path/to/json]
 """
 
 import argparse
@@ -17,6 +22,7 @@ import json
 from pathlib import Path
 
 N = 100
+SECOND = 200  # questions of the tuning half's second round
 SPLITS = ("heldout", "tuning")
 DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data" / "jsquad-valid-v1.3.json"
 SEP = " [SEP] "
@@ -67,25 +73,44 @@ def select(path=DEFAULT, split="heldout"):
     k = len(paras) // N
     chosen = []
     for i in range(N):
-        p = i * k
-        while True:
-            title, para = paras[p]
-            qa = para["qas"][p % len(para["qas"])]
-            if qa["id"] not in SKIP and in_text(para, qa):
-                break
-            p += 1
-            if p >= (i + 1) * k:
-                raise SystemExit(f"no usable candidate for slot {i}")
-        chosen.append((title, para, qa))
+        chosen.append(_candidate(paras, i * k, (i + 1) * k, set(), i))
     return chosen
+
+
+def select_second(path=DEFAULT):
+    """The 200 tuning-half questions of jsquad-tuning2-en.jsonl: paragraph p = 2i + 1 for
+    i = 0..199, or the first paragraph after the previous slot's, replaced by p + 1 (then
+    p + 2, ...) when its candidate is unusable or its paragraph already gave a question to
+    jsquad-tuning-en.jsonl (the first round)."""
+    paras = paragraphs(path, "tuning")
+    taken = {para["context"] for _, para, _ in select(path, "tuning")}
+    chosen, after = [], 0
+    for i in range(SECOND):
+        chosen.append(_candidate(paras, max(2 * i + 1, after), len(paras), taken, i))
+        after = next(n for n, (_, para) in enumerate(paras) if para is chosen[-1][1]) + 1
+    return chosen
+
+
+def _candidate(paras, p, stop, taken, slot):
+    """The first usable question from paragraph p on, before paragraph `stop`."""
+    while p < stop:
+        title, para = paras[p]
+        qa = para["qas"][p % len(para["qas"])]
+        whole = all(a["text"] in para["context"].split(SEP, 1)[-1] for a in qa["answers"])
+        if qa["id"] not in SKIP and in_text(para, qa) and whole and para["context"] not in taken:
+            return title, para, qa
+        p += 1
+    raise SystemExit(f"no usable candidate for slot {slot}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--split", choices=SPLITS, default="heldout")
+    parser.add_argument("--second", action="store_true", help="the tuning half's second round")
     parser.add_argument("path", nargs="?", default=DEFAULT, type=Path)
     args = parser.parse_args()
-    for title, para, qa in select(args.path, args.split):
+    chosen = select_second(args.path) if args.second else select(args.path, args.split)
+    for title, para, qa in chosen:
         print(
             json.dumps(
                 {

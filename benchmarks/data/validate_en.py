@@ -1,9 +1,9 @@
-"""Check jaquad-train-en.jsonl, jsquad-heldout-en.jsonl and jsquad-tuning-en.jsonl against
-their sources.
+"""Check jaquad-train-en.jsonl, jsquad-heldout-en.jsonl, jsquad-tuning-en.jsonl and
+jsquad-tuning2-en.jsonl against their sources.
 
 Every line parses; ids exist in the source, are unique and are exactly the ones the
 select_*.py rules pick (in order); answers are the source's gold answers and are substrings
-of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 100 and 100; English
+of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 100, 100 and 200; English
 questions are non-empty and contain no kana or kanji; the two JSQuAD files share no article,
 and each file's articles lie in its half (qa.evaluation.split_of's rule).
 
@@ -56,13 +56,16 @@ def check_jaquad():
     return len(data)
 
 
-def check_jsquad(split):
-    path = HERE / f"jsquad-{split}-en.jsonl"
+def check_jsquad(split, name=None):
+    path = HERE / (name or f"jsquad-{split}-en.jsonl")
     data = rows(path)
-    chosen = select_jsquad_en.select(split=split)
+    if name:  # the tuning half's second round
+        chosen = select_jsquad_en.select_second()
+    else:
+        chosen = select_jsquad_en.select(split=split)
     by_id = {qa["id"]: (title, para, qa) for title, para, qa in chosen}
     ids = [r["id"] for r in data]
-    assert len(data) == 100, f"{path.name}: {len(data)} lines, want 100"
+    assert len(data) == len(chosen), f"{path.name}: {len(data)} lines, want {len(chosen)}"
     assert len(set(ids)) == len(ids), f"{path.name}: duplicate ids"
     assert ids == [qa["id"] for _, _, qa in chosen], (
         f"{path.name}: ids differ from select_jsquad_en.py's"
@@ -84,17 +87,22 @@ def check_jsquad(split):
             assert a in text, f"{r['id']}: answer {a!r} not in the paragraph text"
         assert select_jsquad_en.in_text(para, qa), f"{r['id']}: no gold span after [SEP]"
         check_english(path.name, r)
-    return len(data), {r["title"] for r in data}
+    return len(data), {r["title"] for r in data}, set(paras)
 
 
 if __name__ == "__main__":
     n1 = check_jaquad()
-    n2, heldout = check_jsquad("heldout")
-    n3, tuning = check_jsquad("tuning")
-    assert not heldout & tuning, f"articles in both JSQuAD files: {sorted(heldout & tuning)}"
+    n2, heldout, _ = check_jsquad("heldout")
+    n3, tuning, first = check_jsquad("tuning")
+    n4, tuning2, second = check_jsquad("tuning", "jsquad-tuning2-en.jsonl")
+    assert not heldout & (tuning | tuning2), (
+        f"articles in held-out and tuning files: {sorted(heldout & (tuning | tuning2))}"
+    )
+    assert not first & second, f"paragraphs in both tuning files: {sorted(first & second)}"
     print(
         f"ok: jaquad-train-en.jsonl {n1} questions; "
         f"jsquad-heldout-en.jsonl {n2} questions over {len(heldout)} articles; "
         f"jsquad-tuning-en.jsonl {n3} questions over {len(tuning)} articles; "
-        "no article in both"
+        f"jsquad-tuning2-en.jsonl {n4} questions over {len(tuning2)} articles; "
+        "no article both held out and tuning, no paragraph in both tuning files"
     )
