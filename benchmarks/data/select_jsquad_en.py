@@ -13,7 +13,8 @@ line per question.
 from paragraph p = 2i + 1 (or the one after the previous pick, if later) for i in 0..199, by the
 same rule, also passing over paragraphs of the first round.
 
-    .venv/bin/python benchmarks/data/select_jsquad_en.py [--split heldout|tuning | --second] [path/to/json]
+    .venv/bin/python benchmarks/data/select_jsquad_en.py [--split heldout|tuning] [path/to/json]
+    .venv/bin/python benchmarks/data/select_jsquad_en.py --second [path/to/json]
 """
 
 import argparse

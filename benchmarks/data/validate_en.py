@@ -59,10 +59,8 @@ def check_jaquad():
 def check_jsquad(split, name=None):
     path = HERE / (name or f"jsquad-{split}-en.jsonl")
     data = rows(path)
-    if name:  # the tuning half's second round
-        chosen = select_jsquad_en.select_second()
-    else:
-        chosen = select_jsquad_en.select(split=split)
+    # A name is the tuning half's second round.
+    chosen = select_jsquad_en.select_second() if name else select_jsquad_en.select(split=split)
     by_id = {qa["id"]: (title, para, qa) for title, para, qa in chosen}
     ids = [r["id"] for r in data]
     assert len(data) == len(chosen), f"{path.name}: {len(data)} lines, want {len(chosen)}"
