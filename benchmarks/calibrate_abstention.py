@@ -2,8 +2,9 @@
 
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
-plus the hand-written English questions of benchmarks/data (jsquad-tuning-en.jsonl chooses,
-jsquad-heldout-en.jsonl only reports). Articles are split by `qa.evaluation.split_of`.
+plus the hand-written English questions of benchmarks/data (jsquad-tuning-en.jsonl and
+jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports). Articles are split by
+`qa.evaluation.split_of`.
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with
 their own paragraph left out of the results, kept only when no remaining passage holds a gold
@@ -42,7 +43,7 @@ SETS = {  # name: (SQuAD file, English question files over it)
         SHARED / "jsquad-valid-v1.3.json",
         [
             ROOT / "benchmarks" / "data" / f"jsquad-{half}-en.jsonl"
-            for half in ("tuning", "heldout")
+            for half in ("tuning", "heldout", "tuning2")
         ],
     ),
     "jaquad": (SHARED / "jaquad-dev.json", []),

@@ -2,23 +2,26 @@
 
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
-plus the hand-written English questions of benchmarks/data over JSQuAD (tuning file fits,
-held-out file only reports). Articles are split by `qa.evaluation.split_of`.
+plus the hand-written English questions of benchmarks/data over JSQuAD (the two tuning files
+fit, the held-out file only reports). Articles are split by `qa.evaluation.split_of`.
 
-Each sampled question is searched over the whole index (a positive) and with its own paragraph
-left out (a negative, kept only when no passage read holds a gold answer); the reader reads the
-best `--depth` passages of each. Every span read becomes one row of `selection.FEATURES`,
-labelled by `--label`: "contains", the sentence quoted around the span holds a gold answer
-(what answers are measured by), or "right", the span itself has character F1 ≥ 0.5 with one (a
-negative's spans are never either). A logistic regression (scikit-learn) is fitted on the
-tuning rows for each passage count K; an answer is the span with the highest log-odds among
-the first K passages, and the minimum for each language is the strictest at which at most 5%
-of the tuning half's answerable questions abstain (`choose_threshold`). The table shows, for
-every K and both halves, answers containing the gold, false abstentions and negatives
-answered, with the reader's margin alone (what answers used before) beside it. Run (13
-minutes on 2 cores; indexes and the reads are cached in --workdir, a refit takes seconds):
+Each question is searched over the whole index (a positive) and with its own paragraph left
+out (a negative, kept only when no passage read holds a gold answer); the reader reads the
+best `--depth` passages of each sampled Japanese question, and `--depth-cross` of each English
+one. Every span read becomes one row of `selection.FEATURES`, labelled by `--label`:
+"contains", the sentence quoted around the span holds a gold answer (what answers are measured
+by), or "right", the span itself has character F1 ≥ 0.5 with one (a negative's spans are never
+either). A logistic regression (scikit-learn) is fitted on the tuning rows for each pair of
+passage counts K (Japanese, English: one varies while the other stays at --passages or
+--passages-cross); an answer is the span with the highest log-odds among the first K passages,
+and the minimum for each language is the strictest at which at most 5% of the tuning half's
+answerable questions abstain (`choose_threshold`). The table shows, for every K and both
+halves, answers containing the gold, false abstentions and negatives answered, with the
+reader's margin alone (what answers used before) beside it. Run (20 minutes on 2 cores; the
+indexes and the reads are cached in --workdir, a refit takes seconds):
 
-    .venv/bin/python benchmarks/fit_selector.py [--passages 1] [--write qa/weights/selector.json]
+    .venv/bin/python benchmarks/fit_selector.py [--passages 1] [--passages-cross 3] \\
+        [--write qa/weights/selector.json]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +51,7 @@ from qa.selection import FEATURES, Selector, best, features
 from qa.types import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
+Passages = dict[str, int]  # passages read, by question language ("ja", "en")
 DEPTH = 30  # chunks searched, to find the best ones outside the gold paragraph
 
 
@@ -81,23 +86,29 @@ def featured(reads: list[Read]) -> list[Read]:
     return reads
 
 
-def read_all(name: str, path: Path, english: list[Path], args: argparse.Namespace) -> list[Read]:
-    """Every sampled question of one set, positives and negatives, read to --depth passages."""
+def read_all(
+    name: str, path: Path, english: list[Path], args: argparse.Namespace, cross: bool
+) -> list[Read]:
+    """The sampled Japanese questions of one set (`cross` False), read to --depth passages,
+    or its English questions over Japanese text (`cross` True), read to --depth-cross;
+    positives and negatives."""
     from tqdm import tqdm
 
     indexed = index_squad(path, args.workdir / name)
     s, embedder = indexed.settings, indexed.embedder
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
-    cases = sample_cases(asked_cases(indexed.paragraphs), args.questions)
-    for extra in english:
-        cases += english_cases(extra, indexed.paragraphs)
+    if cross:
+        cases = [c for extra in english for c in english_cases(extra, indexed.paragraphs)]
+    else:
+        cases = sample_cases(asked_cases(indexed.paragraphs), args.questions)
+    depth = args.depth_cross if cross else args.depth
     out = []
     for case in tqdm(cases, desc=name, unit="q"):
         hits = indexed.searcher.search(
             case.question, embedder.encode_query(case.question), DEPTH, s.lexical_weight
         )
-        others = [h for h in hits if h.doc_id != case.doc_id][: args.depth]
-        out.append(_read(name, case, hits[: args.depth], False, reader, s.quote_max_chars))
+        others = [h for h in hits if h.doc_id != case.doc_id][:depth]
+        out.append(_read(name, case, hits[:depth], False, reader, s.quote_max_chars))
         if not any(contains_answer(h.text, case.answers) for h in others):
             out.append(_read(name, case, others, True, reader, s.quote_max_chars))
     return out
@@ -127,14 +138,19 @@ def _read(name: str, case: AskedCase, hits: list, negative: bool, reader, quote:
     )
 
 
-def fit(reads: list[Read], k: int, label: str) -> Selector:
-    """Logistic regression on every span among the first k passages of the reads, labelled
-    by the `label` field ("contains" or "right")."""
+def fit(reads: list[Read], ks: Passages, label: str) -> Selector:
+    """Logistic regression on every span among the first K passages of the reads (K of the
+    read's language, `ks`), labelled by the `label` field ("contains" or "right")."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([row for r in reads for row, p in zip(r.rows, r.passage, strict=True) if p < k])
+    x = np.array([row for r in reads for i, row in enumerate(r.rows) if r.passage[i] < ks[r.lang]])
     y = np.array(
-        [ok for r in reads for ok, p in zip(getattr(r, label), r.passage, strict=True) if p < k]
+        [
+            getattr(r, label)[i]
+            for r in reads
+            for i in range(len(r.rows))
+            if r.passage[i] < ks[r.lang]
+        ]
     )
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -143,7 +159,7 @@ def fit(reads: list[Read], k: int, label: str) -> Selector:
 
 
 def decided(
-    reads: list[Read], k: int, score: Callable[[np.ndarray], np.ndarray]
+    reads: list[Read], ks: Passages, score: Callable[[np.ndarray], np.ndarray]
 ) -> list[tuple[Read, ReadCase]]:
     """Each positive with its ReadCase: the best span's score as confidence, and the score of
     its negative (which directly follows it in `read_all`'s order) attached."""
@@ -151,7 +167,7 @@ def decided(
     for i, r in enumerate(reads):
         if r.negative:
             continue
-        best, where = _best(r, k, score)
+        best, where = _best(r, ks[r.lang], score)
         follows = reads[i + 1] if i + 1 < len(reads) and reads[i + 1].negative else None
         case = ReadCase(
             r.split,
@@ -163,7 +179,7 @@ def decided(
             0,
             False,
             0.0,
-            _best(follows, k, score)[0] if follows else None,
+            _best(follows, ks[r.lang], score)[0] if follows else None,
         )
         out.append((r, case))
     return out
@@ -179,15 +195,15 @@ def _best(r: Read, k: int, score: Callable[[np.ndarray], np.ndarray]) -> tuple[f
     return float(s[j]), at[j]
 
 
-def report(reads: list[Read], k: int, name: str, score) -> dict[str, float]:
+def report(reads: list[Read], ks: Passages, name: str, score) -> dict[str, float]:
     """Print one line per set and language; return the thresholds chosen on the tuning half."""
-    cases = decided(reads, k, score)
+    cases = decided(reads, ks, score)
     chosen = {
         lang: choose_threshold(c for r, c in cases if r.split == "tuning" and r.lang == lang)
         for lang in sorted({r.lang for r in reads})
     }
     for st, lang in sorted({(r.set, r.lang) for r in reads}):
-        line = f"{name:>9} K={k} {st}/{lang} (at {chosen[lang]:+.1f})"
+        line = f"{name:>9} K={ks[lang]} {st}/{lang} (at {chosen[lang]:+.1f})"
         for split in ("tuning", "heldout"):
             mine = [c for r, c in cases if (r.set, r.split, r.lang) == (st, split, lang)]
             m = ReadingMetrics.of(mine, chosen[lang])
@@ -199,34 +215,53 @@ def report(reads: list[Read], k: int, name: str, score) -> dict[str, float]:
     return chosen
 
 
+def cached(path: Path, read: Callable[[], list[Read]]) -> list[Read]:
+    """The reads stored at `path`, or `read()`'s, stored there."""
+    if path.exists():
+        return [Read(**json.loads(line)) for line in path.read_text("utf-8").splitlines()]
+    reads = read()
+    path.write_text("".join(json.dumps(vars(r)) + "\n" for r in reads), encoding="utf-8")
+    return reads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--depth", type=int, default=3, help="passages read per question")
+    parser.add_argument("--depth-cross", type=int, default=10, help="the same for English ones")
     parser.add_argument("--passages", type=int, default=1, help="K of the selector written")
+    parser.add_argument("--passages-cross", type=int, default=2, help="the same for English")
     parser.add_argument("--label", choices=["contains", "right"], default="contains")
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
-    parser.add_argument("--write", type=Path, help="write the selector fitted at --passages")
+    parser.add_argument("--write", type=Path, help="write the selector fitted at --passages*")
     args = parser.parse_args()
 
-    cache = args.workdir / f"selector-reads-{args.questions}-{args.depth}.jsonl"
-    if cache.exists():
-        reads = [Read(**json.loads(line)) for line in cache.read_text("utf-8").splitlines()]
-    else:
-        reads = [r for name, (path, en) in SETS.items() for r in read_all(name, path, en, args)]
-        cache.write_text("".join(json.dumps(vars(r)) + "\n" for r in reads), encoding="utf-8")
+    reads = []
+    for name, (path, english) in SETS.items():
+        for cross, depth, what in (
+            (False, args.depth, args.questions),
+            (True, args.depth_cross, "en"),
+        ):
+            if cross and not english:
+                continue
+            where = args.workdir / f"selector-reads-{name}-{what}-{depth}.jsonl"
+            reads += cached(where, partial(read_all, name, path, english, args, cross))
     reads = featured(reads)
     tuning = [r for r in reads if r.split == "tuning"]
     margin = FEATURES.index("margin")
-    for k in range(1, args.depth + 1):
-        report(reads, k, "margin", lambda x: x[:, margin])
-        selector = fit(tuning, k, args.label)
-        chosen = report(reads, k, "selector", selector.of)
-        if args.write and k == args.passages:
+    chosen_ks = {"ja": args.passages, "en": args.passages_cross}
+    tried = [{"ja": k, "en": args.passages_cross} for k in range(1, args.depth + 1)]
+    tried += [{"ja": args.passages, "en": k} for k in range(1, args.depth_cross + 1)]
+    for ks in [ks for i, ks in enumerate(tried) if ks not in tried[:i]]:
+        report(reads, ks, "margin", lambda x: x[:, margin])
+        selector = fit(tuning, ks, args.label)
+        chosen = report(reads, ks, "selector", selector.of)
+        if args.write and ks == chosen_ks:
             provenance = (
                 f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
-                f"--passages {k} --label {args.label}: tuning halves of JSQuAD v1.3 valid and "
-                f"JaQuAD dev; "
+                f"--depth-cross {args.depth_cross} --passages {args.passages} "
+                f"--passages-cross {args.passages_cross} --label {args.label}: tuning halves "
+                f"of JSQuAD v1.3 valid and JaQuAD dev; "
                 f"thresholds at 5% false abstentions: {chosen}"
             )
             args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")

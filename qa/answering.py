@@ -38,9 +38,12 @@ def compose(
     settings: Settings,
 ) -> Answer:
     """Read the best passages; answer with the span the selector rates most likely right and
-    the sentence holding it, or abstain when its log-odds fall under the calibrated minimum."""
-    passages = found.hits[: settings.reader_passages]
-    # The searched query, not the bare question: in a follow-up it carries what "それ" means.
+    the sentence holding it, or abstain when its log-odds fall under the calibrated minimum.
+
+    The searched query, not the bare question, is read and judged: in a follow-up it carries
+    what "それ" means, and its language decides how many passages are read and which minimum
+    applies (the selector's features see the same query)."""
+    passages = found.hits[: reading_depth(searched, found.hits, settings)]
     spans = reader.read(searched, [hit.text for hit in passages])
     if not spans:
         nothing = (
@@ -53,7 +56,7 @@ def compose(
     hit = passages[chosen.passage]
     doc = found.documents[hit.doc_id]
     start, end = trim_answer(doc.text, hit.start + chosen.start, hit.start + chosen.end)
-    needed = needed_logit(question, hit.text, settings)
+    needed = needed_logit(searched, hit.text, settings)
     if logit < needed:
         reason = _reason(question, logit, doc.text[start:end], needed, len(passages))
         return dataclasses.replace(_abstain(question, searched, passages, reason), confidence=logit)
@@ -99,6 +102,14 @@ def _abstain(question: str, searched: str, passages: list[Hit], reason: str) -> 
         reason=reason,
         related=list(passages),
     )
+
+
+def reading_depth(searched: str, hits: list[Hit], settings: Settings) -> int:
+    """How many passages the reader reads: more for a question without Japanese script over
+    Japanese text, whose best passage is right far less often (English held-out R@1 0.41)."""
+    if hits and cross_lingual(searched, hits[0].text):
+        return settings.reader_passages_cross_lingual
+    return settings.reader_passages
 
 
 def needed_logit(question: str, passage: str, settings: Settings) -> float:

@@ -65,15 +65,23 @@ def test_english_questions_say_the_answer_is_quoted_in_japanese(tiny_seed_settin
 
 def test_abstaining_offers_the_passages_read_and_why(tiny_seed_settings) -> None:
     strict = tiny_seed_settings.replace(
-        min_answer_logit=100.0, min_answer_logit_cross_lingual=100.0, reader_passages=3
+        min_answer_logit=100.0,
+        min_answer_logit_cross_lingual=100.0,
+        reader_passages=3,
+        reader_passages_cross_lingual=2,
     )
     a = answer("講演したのは誰ですか？", settings=strict)
     assert a.abstained and a.text == ABSTAIN_TEXT and a.citations == [] and a.short == ""
     assert len(a.related) == 3 and all(h.doc_id == SEED_ID for h in a.related)
     assert a.reason.startswith("最も関連する3件の箇所を読みましたが") and "+100.0" in a.reason
-    english = answer("Who gave the talk?", settings=strict)
-    assert english.reason.startswith("the reader found no answer in the 3 best passages")
     assert a.confidence is not None and a.confidence < 100
+    # English over Japanese text reads its own number of passages...
+    english = answer("Who gave the talk?", settings=strict)
+    assert english.reason.startswith("the reader found no answer in the 2 best passages")
+    assert len(english.related) == 2
+    # ...but a follow-up is read with the Japanese question it follows, as Japanese.
+    follow = answer("And who gave it?", history=["講演したのは誰ですか？"], settings=strict)
+    assert len(follow.related) == 3 and "the 3 best passages" in follow.reason
 
 
 def test_the_reader_reads_a_follow_up_with_the_question_it_follows(tiny_seed_settings) -> None:
