@@ -9,10 +9,13 @@ R@1 and R@5 of the gold paragraph (each paragraph is one document, as in `qa eva
   (d) benchmarks/data/jaquad-train-en.jsonl: 300 English versions of JaQuAD train questions,
       over an index of their paragraphs plus 2 other paragraphs of each article (seeded); with
       (d-ja), the original Japanese questions over that index
-Every choice is made on the tuning rows, (a) and (d); (b) and (c) only report. The query
-weight is lexical_weight w scaled in odds by the share s, w·s / (w·s + 1 − w), with no constant
-of its own: `--sweep` prints the tuning rows for w·s^p and for the odds form at other weights.
-w·s and the odds form tie there (±1 question); the odds form keeps w = 1 meaning "terms alone".
+  (e) benchmarks/data/jsquad-tuning-en.jsonl and jsquad-tuning2-en.jsonl: 300 English
+      questions about tuning JSQuAD paragraphs, over the JSQuAD index
+Every choice is made on the tuning rows, (a), (d), (d-ja) and (e); (b) and (c) only report. The
+query weight is lexical_weight w scaled in odds by the square of the share s,
+w·s² / (w·s² + 1 − w): `--sweep` prints the tuning rows for w·s^p and for the odds form of
+w·s^p at other weights and powers. The odds form keeps w = 1 meaning "terms alone"; the square
+had the best R@1 over the four tuning rows, weighted by their questions.
 Data from ../shared/data, not copied: JSQuAD (JGLUE, Yahoo Japan; CC BY-SA 4.0) and JaQuAD
 train (SkelterLabs; CC BY-SA 3.0).
 
@@ -53,6 +56,9 @@ JSQUAD = SHARED / "jsquad-valid-v1.3.json"
 JAQUAD = SHARED / "jaquad-train.json"
 ENGLISH_HELDOUT = ROOT / "benchmarks" / "data" / "jsquad-heldout-en.jsonl"
 ENGLISH_TUNING = ROOT / "benchmarks" / "data" / "jaquad-train-en.jsonl"
+JSQUAD_ENGLISH_TUNING = [
+    ROOT / "benchmarks" / "data" / f"jsquad-{name}-en.jsonl" for name in ("tuning", "tuning2")
+]
 DISTRACTORS_PER_ARTICLE = 2
 SEED = 14
 TODAY = 0.3  # the fixed lexical weight before the query weight (Settings.lexical_weight)
@@ -120,26 +126,31 @@ def main() -> None:
 
 
 def sweep(sets: list[QuestionSet], cache: Path) -> None:
-    """R@1/R@5 on the tuning rows for lexical_weight w times share^p (p 0: the odds form,
-    w·s / (w·s + 1 − w), which keeps w = 1 meaning "terms alone")."""
-    print(f"{'w':>5}{'p':>3}" + "".join(f"{qs.label[:20]:>22}" for qs in sets))
+    """R@1/R@5 on the tuning rows for lexical_weight w times share^p ("w·s^p"), and for the
+    odds form of w·s^p, w·s^p / (w·s^p + 1 − w), which keeps w = 1 meaning "terms alone";
+    w 0 is dense alone."""
+    print(f"{'form':>6}{'w':>5}{'p':>3}" + "".join(f"{qs.label[:20]:>22}" for qs in sets))
     scored = [score(qs, cache) for qs in sets]
-    grid = [(0.3, 1), (0.3, 2), (0.3, 3), (0.3, 4), (0.2, 1), (0.25, 1), (0.35, 1), (0.4, 1)]
-    for w, p in [*grid, (0.2, 0), (0.25, 0), (0.3, 0)]:
+    grid = [("w·s^p", 0.3, p) for p in (1, 2, 3, 4)] + [("w·s^p", w, 1) for w in (0.2, 0.4)]
+    grid += [("odds", w, 1) for w in (0.2, 0.25, 0.3)] + [("odds", 0.3, p) for p in (2, 3, 4)]
+    for form, w, p in [*grid, ("odds", 0.0, 1)]:
 
-        def method(searcher: Searcher, s: Scored, w: float, p: int = p) -> np.ndarray:
-            share = searcher.store.matchable_share(s.query)
-            weight = w * share / (w * share + 1 - w) if p == 0 else w * share**p
+        def method(
+            searcher: Searcher, s: Scored, w: float, p: int = p, form: str = form
+        ) -> np.ndarray:
+            share = searcher.store.matchable_share(s.query) ** p
+            weight = w * share / (w * share + 1 - w) if form == "odds" else w * share
             return fuse(s.dense, s.lexical, weight)
 
         cells = [
             metrics(qs.index.searcher, sc, method, w) for qs, sc in zip(sets, scored, strict=True)
         ]
-        print(f"{w:>5}{p:>3}" + "".join(f"{m.r_at_1:>16.3f}{m.r_at_5:>6.3f}" for m in cells))
+        line = f"{form:>6}{w:>5}{p:>3}"
+        print(line + "".join(f"{m.r_at_1:>16.3f}{m.r_at_5:>6.3f}" for m in cells))
 
 
 def question_sets(workdir: Path) -> list[QuestionSet]:
-    """(a), (d), (d-ja) for tuning, then (b), (c) held out."""
+    """(a), (d), (d-ja), (e) for tuning, then (b), (c) held out."""
     jsquad = index_squad(JSQUAD, workdir / "jsquad")
     by_split: dict[str, tuple[list[str], list[str]]] = {"tuning": ([], []), "heldout": ([], [])}
     where: dict[str, str] = {}  # JSQuAD question id: its paragraph's doc id
@@ -176,6 +187,13 @@ def question_sets(workdir: Path) -> list[QuestionSet]:
             [japanese[e["id"]] for e in tuning_en],
             [jaquad_gold[e["id"]] for e in tuning_en],
             jaquad,
+        ),
+        QuestionSet(
+            "(e) JSQuAD tuning, en",
+            "tuning",
+            [e["question_en"] for path in JSQUAD_ENGLISH_TUNING for e in _jsonl(path)],
+            [where[e["id"]] for path in JSQUAD_ENGLISH_TUNING for e in _jsonl(path)],
+            jsquad,
         ),
         QuestionSet("(b) JSQuAD held-out half, ja", "heldout", *by_split["heldout"], jsquad),
         QuestionSet(

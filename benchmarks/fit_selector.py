@@ -17,8 +17,9 @@ passage counts K (Japanese, English: one varies while the other stays at --passa
 and the minimum for each language is the strictest at which at most 5% of the tuning half's
 answerable questions abstain (`choose_threshold`). The table shows, for every K and both
 halves, answers containing the gold, false abstentions and negatives answered, with the
-reader's margin alone (what answers used before) beside it. Run (20 minutes on 2 cores; the
-indexes and the reads are cached in --workdir, a refit takes seconds):
+reader's margin alone (what answers used before) beside it. Run (25 minutes on 2 cores; the
+indexes and the reads are cached in --workdir, so a refit takes seconds: delete the
+selector-reads-*.jsonl files there after changing retrieval or the reader):
 
     .venv/bin/python benchmarks/fit_selector.py [--passages 1] [--passages-cross 3] \\
         [--write qa/weights/selector.json]

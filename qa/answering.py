@@ -106,7 +106,8 @@ def _abstain(question: str, searched: str, passages: list[Hit], reason: str) -> 
 
 def reading_depth(searched: str, hits: list[Hit], settings: Settings) -> int:
     """How many passages the reader reads: more for a question without Japanese script over
-    Japanese text, whose best passage is right far less often (English held-out R@1 0.41)."""
+    Japanese text, whose best passage is right far less often (R@1 0.567 for 300 English
+    tuning questions over JSQuAD, 0.912 for Japanese ones)."""
     if hits and cross_lingual(searched, hits[0].text):
         return settings.reader_passages_cross_lingual
     return settings.reader_passages

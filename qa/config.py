@@ -123,13 +123,13 @@ class Settings(BaseSettings):
     reader_passages: Positive = 1
     # A question without Japanese script over Japanese text reads more (up to top_k): its
     # best passage is the gold one far less often. On 300 tuning English questions, answers
-    # contained the gold 0.487 at 1 passage, 0.573 at 2, 0.590 at 3 and at most 0.597 up to
+    # contained the gold 0.550 at 1 passage, 0.597 at 2, 0.600 at 3 and at most 0.610 up to
     # 10 (benchmarks/fit_selector.py); 2 is the most that keeps answer() within its 300 ms
-    # target (English seed dev questions p50 132 / 206 / 302 / 499 ms at 1 / 2 / 3 / 4
+    # target (English seed dev questions p50 95 / 182 / 300 / 371 ms at 1 / 2 / 3 / 4
     # passages on 2 cores: benchmarks/bench_core.py --cross-lingual-passages 1 2 3 4).
     reader_passages_cross_lingual: Positive = 2
     min_answer_logit: float = Field(-2.1, ge=-100, le=100)
-    min_answer_logit_cross_lingual: float = Field(-2.9, ge=-100, le=100)
+    min_answer_logit_cross_lingual: float = Field(-2.3, ge=-100, le=100)
     reader_weights: UserPath = Field(default_factory=_default_reader_weights)
     selector_weights: UserPath = Field(default_factory=_default_selector_weights)
     quote_max_chars: Positive = 160  # a longer sentence is quoted as its clauses around the span

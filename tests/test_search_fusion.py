@@ -62,7 +62,7 @@ def test_a_stray_latin_word_gets_a_small_weight() -> None:
     query = "What do GPS satellites broadcast in their signal?"
     share = searcher.store.bm25.matchable_share(query)
     assert 0 < share < 0.2
-    odds = WEIGHT * share
+    odds = WEIGHT * share**2
     assert searcher.query_weight(query, WEIGHT) == pytest.approx(odds / (odds + 1 - WEIGHT))
     assert searcher.query_weight(query, WEIGHT) < WEIGHT / 4
 
