@@ -74,7 +74,7 @@ def select(path=DEFAULT, split="heldout"):
     k = len(paras) // N
     chosen = []
     for i in range(N):
-        chosen.append(_candidate(paras, i * k, (i + 1) * k, set(), i))
+        chosen.append(_candidate(paras, i * k, (i + 1) * k, set(), i)[1])
     return chosen
 
 
@@ -87,19 +87,20 @@ def select_second(path=DEFAULT):
     taken = {para["context"] for _, para, _ in select(path, "tuning")}
     chosen, after = [], 0
     for i in range(SECOND):
-        chosen.append(_candidate(paras, max(2 * i + 1, after), len(paras), taken, i))
-        after = next(n for n, (_, para) in enumerate(paras) if para is chosen[-1][1]) + 1
+        at, pick = _candidate(paras, max(2 * i + 1, after), len(paras), taken, i)
+        chosen.append(pick)
+        after = at + 1
     return chosen
 
 
 def _candidate(paras, p, stop, taken, slot):
-    """The first usable question from paragraph p on, before paragraph `stop`."""
+    """The first usable question from paragraph p on, before paragraph `stop`, and where."""
     while p < stop:
         title, para = paras[p]
         qa = para["qas"][p % len(para["qas"])]
         whole = all(a["text"] in para["context"].split(SEP, 1)[-1] for a in qa["answers"])
         if qa["id"] not in SKIP and in_text(para, qa) and whole and para["context"] not in taken:
-            return title, para, qa
+            return p, (title, para, qa)
         p += 1
     raise SystemExit(f"no usable candidate for slot {slot}")
 

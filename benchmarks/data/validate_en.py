@@ -4,8 +4,8 @@ jsquad-tuning2-en.jsonl against their sources.
 Every line parses; ids exist in the source, are unique and are exactly the ones the
 select_*.py rules pick (in order); answers are the source's gold answers and are substrings
 of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 100, 100 and 200; English
-questions are non-empty and contain no kana or kanji; the two JSQuAD files share no article,
-and each file's articles lie in its half (qa.evaluation.split_of's rule).
+questions are non-empty and contain no kana or kanji; each JSQuAD file's articles lie in its
+half (qa.evaluation.split_of's rule), and the two tuning files share no paragraph.
 
     .venv/bin/python benchmarks/data/validate_en.py
 """
@@ -56,11 +56,10 @@ def check_jaquad():
     return len(data)
 
 
-def check_jsquad(split, name=None):
-    path = HERE / (name or f"jsquad-{split}-en.jsonl")
+def check_jsquad(split, second=False):
+    path = HERE / ("jsquad-tuning2-en.jsonl" if second else f"jsquad-{split}-en.jsonl")
     data = rows(path)
-    # A name is the tuning half's second round.
-    chosen = select_jsquad_en.select_second() if name else select_jsquad_en.select(split=split)
+    chosen = select_jsquad_en.select_second() if second else select_jsquad_en.select(split=split)
     by_id = {qa["id"]: (title, para, qa) for title, para, qa in chosen}
     ids = [r["id"] for r in data]
     assert len(data) == len(chosen), f"{path.name}: {len(data)} lines, want {len(chosen)}"
@@ -92,7 +91,7 @@ if __name__ == "__main__":
     n1 = check_jaquad()
     n2, heldout, _ = check_jsquad("heldout")
     n3, tuning, first = check_jsquad("tuning")
-    n4, tuning2, second = check_jsquad("tuning", "jsquad-tuning2-en.jsonl")
+    n4, tuning2, second = check_jsquad("tuning", second=True)
     assert not heldout & (tuning | tuning2), (
         f"articles in held-out and tuning files: {sorted(heldout & (tuning | tuning2))}"
     )
