@@ -32,7 +32,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ JSQUAD_ENGLISH_TUNING = [
 DISTRACTORS_PER_ARTICLE = 2
 SEED = 14
 TODAY = 0.3  # the fixed lexical weight before the query weight (Settings.lexical_weight)
+DICTIONARY_TERMS = (0, 1, 2, 3, 4, 5, 8, 12, 20)
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,16 @@ class QuestionSet:
 
 @dataclass(frozen=True)
 class Scored:
-    """One question's scores over every chunk, computed once for all methods."""
+    """One question's scores over every chunk, computed once for all methods: the lexical leg
+    of the question alone, and of what `Searcher.lexical_query` searches (for an English
+    question, with JMdict's Japanese headwords of its words; qa/dictionary.py)."""
 
     query: str
     gold: str
     dense: np.ndarray
     lexical: np.ndarray
+    terms: str
+    translated: np.ndarray
 
 
 Method = Callable[[Searcher, Scored, float], np.ndarray]
@@ -91,6 +96,9 @@ METHODS: dict[str, Method] = {
     "fusion (fixed w)": lambda searcher, s, w: fuse(s.dense, s.lexical, w),
     "fusion (query w)": lambda searcher, s, w: fuse(
         s.dense, s.lexical, searcher.query_weight(s.query, w)
+    ),
+    "+ dictionary": lambda searcher, s, w: fuse(
+        s.dense, s.translated, searcher.query_weight(s.terms, w)
     ),
 }
 
@@ -147,6 +155,20 @@ def sweep(sets: list[QuestionSet], cache: Path) -> None:
         ]
         line = f"{form:>6}{w:>5}{p:>3}"
         print(line + "".join(f"{m.r_at_1:>16.3f}{m.r_at_5:>6.3f}" for m in cells))
+    print(f"\nJMdict headwords per English word (Settings.dictionary_terms), query w at {TODAY}")
+    for n in DICTIONARY_TERMS:
+        cells = []
+        for qs, sc in zip(sets, scored, strict=True):
+            searcher = Searcher(
+                qs.index.searcher.store, replace(qs.index.searcher.dictionary, terms=n)
+            )
+            bm25 = searcher.store.bm25
+            fused = []
+            for s in sc:
+                terms = searcher.lexical_query(s.query)
+                fused.append(fuse(s.dense, bm25.scores(terms), searcher.query_weight(terms, TODAY)))
+            cells.append(rank_metrics(searcher, sc, fused))
+        print(f"{n:>14}" + "".join(f"{m.r_at_1:>16.3f}{m.r_at_5:>6.3f}" for m in cells))
 
 
 def question_sets(workdir: Path) -> list[QuestionSet]:
@@ -238,10 +260,14 @@ def score(qs: QuestionSet, cache: Path) -> list[Scored]:
     s, searcher = qs.index.settings, qs.index.searcher
     questions = [check_question(q, s.max_question_chars) for q in qs.questions]
     vectors = query_vectors(qs.index.embedder, questions, cache)
-    return [
-        Scored(q, gold, searcher.store.dense_scores(v), searcher.store.bm25.scores(q))
-        for q, gold, v in zip(questions, qs.gold, vectors, strict=True)
-    ]
+    bm25 = searcher.store.bm25
+    scored = []
+    for q, gold, v in zip(questions, qs.gold, vectors, strict=True):
+        terms = searcher.lexical_query(q)
+        lexical = bm25.scores(q)
+        translated = lexical if terms == q else bm25.scores(terms)
+        scored.append(Scored(q, gold, searcher.store.dense_scores(v), lexical, terms, translated))
+    return scored
 
 
 def query_vectors(embedder: Embedder, questions: list[str], cache: Path) -> np.ndarray:
@@ -258,10 +284,15 @@ def query_vectors(embedder: Embedder, questions: list[str], cache: Path) -> np.n
 
 def metrics(searcher: Searcher, scored: list[Scored], method: Method, w: float) -> RankMetrics:
     """Recall of the gold documents when chunks are ranked by `method`."""
+    return rank_metrics(searcher, scored, [method(searcher, s, w) for s in scored])
+
+
+def rank_metrics(searcher: Searcher, scored: list[Scored], fused: list[np.ndarray]) -> RankMetrics:
+    """Recall of the gold documents when each question's chunks are ranked by its scores."""
     doc_ids = [c.doc_id for c in searcher.store.index.chunks]
     ranks = [
-        document_rank((doc_ids[i] for i in top_k(method(searcher, s, w), SEARCH_DEPTH)), s.gold)
-        for s in scored
+        document_rank((doc_ids[i] for i in top_k(f, SEARCH_DEPTH)), s.gold)
+        for s, f in zip(scored, fused, strict=True)
     ]
     return RankMetrics.of(ranks)
 

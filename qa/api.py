@@ -15,6 +15,7 @@ from . import build as _build
 from . import changes, llm
 from .answering import Retrieved, compose
 from .config import Settings
+from .dictionary import load_dictionary
 from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
@@ -285,12 +286,17 @@ def _searcher(s: Settings, embedder: Embedder) -> Searcher:
     key = s.index_dir.resolve()
     with _searchers_lock:
         cached = _searchers.get(key)
-        if cached is not None and cached.store.generation == current_generation(s.index_dir):
+        dictionary = load_dictionary(s.cache_dir, s.dictionary_terms)
+        if (
+            cached is not None
+            and cached.store.generation == current_generation(s.index_dir)
+            and cached.dictionary == dictionary
+        ):
             cached.store.check_model(embedder)
             return cached
         store = _open_or_build(s, embedder, cached.store if cached else None)
         store.check_model(embedder)
-        _searchers[key] = Searcher(store)
+        _searchers[key] = Searcher(store, dictionary)
         return _searchers[key]
 
 

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # Fusion of z-normalised scores: lexical (BM25 over bigrams) and dense (e5 cosine); 0.3-0.35
     # is best on JSQuAD valid (R@1 0.907 vs 0.807 dense, 0.893 lexical; benchmarks/README.md).
     lexical_weight: Share = 0.3
+    # An English question's lexical leg also searches up to this many Japanese headwords per
+    # English word, from JMdict (qa/dictionary.py); 0 searches the question alone.
+    dictionary_terms: int = Field(8, ge=0, le=20)
     # From this many chunks on, vectors are searched through an HNSW graph (qa/vectors.py)
     # instead of exactly: recall@10 against exact search in benchmarks/README.md.
     ann_min_chunks: Positive = 200_000

@@ -18,6 +18,7 @@ from typing import Any
 from . import api
 from .build import build_index
 from .config import Settings
+from .dictionary import load_dictionary
 from .embedding import Embedder, load_embedder
 from .errors import InvalidEvalFile, InvalidQuestion
 from .evaluation_answers import (
@@ -227,7 +228,14 @@ def index_squad(path: Path, workdir: Path) -> SquadIndex:
     write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
-    return SquadIndex(paragraphs, s, embedder, Searcher(EmbeddedStore(load_index(s.index_dir))))
+    return SquadIndex(
+        paragraphs,
+        s,
+        embedder,
+        Searcher(
+            EmbeddedStore(load_index(s.index_dir)), load_dictionary(s.cache_dir, s.dictionary_terms)
+        ),
+    )
 
 
 def load_squad(path: Path) -> list[SquadParagraph]:

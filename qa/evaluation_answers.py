@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .answering import Retrieved, compose
 from .config import Settings
+from .dictionary import load_dictionary
 from .embedding import load_embedder
 from .japanese import trim_answer
 from .reader import build_reader
@@ -153,7 +154,7 @@ def read_cases(
     """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
     s = settings.replace(min_answer_logit=_ALWAYS, min_answer_logit_cross_lingual=_ALWAYS)
     embedder = load_embedder(s.embed_model, s.cache_dir)
-    searcher = Searcher(open_store(s))
+    searcher = Searcher(open_store(s), load_dictionary(s.cache_dir, s.dictionary_terms))
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
     selector = Selector.load(s.selector_weights)
     documents = searcher.store.documents

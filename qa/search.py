@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .dictionary import Dictionary
 from .stores import Leg, LexicalLeg, Pool, Store, top_k
 from .types import Hit
 from .vectors import Spread
@@ -39,8 +40,11 @@ _DENSE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kotae-dense")
 class Searcher:
     """Retrieval over one store (qa/stores/): the fusion is the same whichever holds the index."""
 
-    def __init__(self, store: Store, pool: int = POOL) -> None:
+    def __init__(
+        self, store: Store, dictionary: Dictionary | None = None, pool: int = POOL
+    ) -> None:
         self.store = store
+        self.dictionary = dictionary
         self.pool = pool
 
     def search(
@@ -52,13 +56,14 @@ class Searcher:
         k = min(k, n)
         if k <= 0:
             return []
-        weight = self.query_weight(query, lexical_weight)
-        weights = (1 - weight, weight)
-        pool = max(self.pool, k)
         dense = self.store.dense(query_vector)
+        pool = max(self.pool, k)
         # FAISS (or a Qdrant request) runs without the GIL while BM25 scores the query.
         first = _DENSE.submit(dense.top, pool)
-        lexical = self.store.lexical(query)
+        terms = self.lexical_query(query)
+        weight = self.query_weight(terms, lexical_weight)
+        weights = (1 - weight, weight)
+        lexical = self.store.lexical(terms)
         legs: tuple[Leg, Leg] = (dense, lexical)
         pools = [first.result(), lexical.top(pool)]
         while True:
@@ -116,6 +121,16 @@ class Searcher:
             return None
         score = lexical.spread.mean + lexical.spread.std * needed / weight
         return lexical.above(score, 16 * pool)
+
+    def lexical_query(self, query: str) -> str:
+        """What the lexical leg searches: an English question with the Japanese headwords of
+        its words that the index holds (`Dictionary.lexical_query`), else the query."""
+        if self.dictionary is None:
+            return query
+        return self.dictionary.lexical_query(query, self._holds)
+
+    def _holds(self, text: str) -> bool:
+        return self.store.matchable_share(text) >= 1.0
 
     def query_weight(self, query: str, lexical_weight: float) -> float:
         """The lexical leg's weight for this query, what `fuse` is given: `lexical_weight`
