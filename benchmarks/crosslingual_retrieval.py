@@ -11,6 +11,10 @@ R@1 and R@5 of the gold paragraph (each paragraph is one document, as in `qa eva
       (d-ja), the original Japanese questions over that index
   (e) benchmarks/data/jsquad-tuning-en.jsonl and jsquad-tuning2-en.jsonl: 300 English
       questions about tuning JSQuAD paragraphs, over the JSQuAD index
+Columns: dense alone, the fusion at a fixed weight and at the query weight over the question
+alone, and "+ dictionary", what `Searcher.search` does: the lexical leg searches the question
+with JMdict's Japanese headwords of its English words (qa/dictionary.py; `--sweep` also prints
+the tuning rows for 0 to 20 headwords a word, `Settings.dictionary_terms`).
 Every choice is made on the tuning rows, (a), (d), (d-ja) and (e); (b) and (c) only report. The
 query weight is lexical_weight w scaled in odds by the square of the share s,
 w·s² / (w·s² + 1 − w): `--sweep` prints the tuning rows for w·s^p and for the odds form of

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.dictionary import Dictionary, load_dictionary
+from qa.errors import ModelUnavailable
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,14 @@ def test_japanese_and_untranslatable_queries_are_searched_as_they_are(
     question = "What is the capital of the Republic of the Congo?"
     assert dictionary.lexical_query(question, lambda _: False) == question
     assert load_dictionary(dictionary.cache_dir, 0) is None
+
+
+def test_an_unreadable_dictionary_is_a_clear_error_and_leaves_no_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jamdict_data
+
+    monkeypatch.setattr(jamdict_data, "JAMDICT_DB_PATH", str(tmp_path / "missing.db"))
+    with pytest.raises(ModelUnavailable, match="QA_DICTIONARY_TERMS=0"):
+        Dictionary(tmp_path / "cache", 8).lexical_query("What is the capital?", lambda _: True)
+    assert not list((tmp_path / "cache").glob("jmdict-glosses-*"))
