@@ -38,6 +38,8 @@ import numpy as np
 from calibrate_abstention import SETS
 
 from qa.answering import quote_around
+from qa.config import Settings
+from qa.dictionary import Dictionary
 from qa.evaluation import AskedCase, asked_cases, english_cases, index_squad, sample_cases
 from qa.evaluation_answers import (
     ReadCase,
@@ -81,9 +83,12 @@ class Read:
 
 def featured(reads: list[Read]) -> list[Read]:
     """The reads with their FEATURES rows computed by qa.selection, as answers compute them."""
+    s = Settings.load()
+    dictionary = Dictionary(s.cache_dir, s.dictionary_terms)
     for r in reads:
         hits = [Hit(**h) for h in r.hits]
-        r.rows = features(r.question, hits, [ReadSpan(**s) for s in r.spans]).tolist()
+        spans = [ReadSpan(**span) for span in r.spans]
+        r.rows = features(r.question, hits, spans, dictionary).tolist()
     return reads
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import Settings
+from .dictionary import Dictionary
 from .japanese import has_cjk, trim_answer
 from .reader import Reader
 from .selection import Selector, best, cross_lingual
@@ -50,7 +51,8 @@ def compose(
             "資料に該当する箇所がありません。" if has_cjk(question) else "nothing was retrieved"
         )
         return _abstain(question, searched, passages, nothing)
-    logits = selector.logits(searched, passages, spans)
+    dictionary = Dictionary(settings.cache_dir, settings.dictionary_terms)
+    logits = selector.logits(searched, passages, spans, dictionary)
     at = best(logits, [span.passage for span in spans])
     chosen, logit = spans[at], float(logits[at])
     hit = passages[chosen.passage]

@@ -11,9 +11,9 @@ use copies their English glosses into a lookup table in the cache folder (about 
 
 How many headwords a word keeps (`Settings.dictionary_terms`, 8) was chosen on the tuning
 rows of benchmarks/crosslingual_retrieval.py --sweep: R@1 / R@5 of 300 English JaQuAD train
-questions 0.597 / 0.827 with the question alone, 0.720 / 0.880 with 3, 0.757 / 0.900 with 8,
+questions 0.597 / 0.827 with the question alone, 0.717 / 0.883 with 3, 0.750 / 0.900 with 8,
 0.753 / 0.897 with 12; of 300 English JSQuAD tuning questions 0.567 / 0.833, 0.660 / 0.877,
-0.683 / 0.880 and 0.680 / 0.880. On the 100 held-out English JSQuAD questions it gives 0.620 /
+0.683 / 0.880 and 0.680 / 0.880 (8 and 12 tie; the smaller was kept). On the 100 held-out English JSQuAD questions it gives 0.620 /
 0.880 against 0.470 / 0.800; Japanese questions are untouched.
 """
 
@@ -55,31 +55,44 @@ class Dictionary:
         index holds them); a query with Japanese script is returned as it is."""
         if has_cjk(query) or self.terms <= 0:
             return query
-        added = self._headwords(_words(query), occurs)
+        added = [h for _, heads in self._units(_words(query), occurs) for h in heads]
         return " ".join([query, *added]) if added else query
 
-    def _headwords(self, words: list[str], occurs: Callable[[str], bool]) -> list[str]:
-        """Each word's first `terms` held headwords; a phrase's before its words' ("prime
-        minister" is 首相, whose "minister" alone would be 牧師), when the index holds any."""
+    def units(self, question: str) -> list[tuple[str, list[str]]]:
+        """The question's English words and phrases, stop words left out, each with its first
+        `terms` headwords: what a passage holds, in either language, when it covers them."""
+        return self._units(_words(question), lambda _: True)
+
+    def _units(
+        self, words: list[str], occurs: Callable[[str], bool]
+    ) -> list[tuple[str, list[str]]]:
+        """Each word with its first `terms` headwords that `occurs`; a phrase's before its
+        words' ("prime minister" is 首相, whose "minister" alone would be 牧師), when any
+        occurs. A word without any keeps an empty list."""
         stop = _stop_words()
-        added: list[str] = []
+        if self.terms <= 0:
+            return [(w, []) for w in words if w not in stop and len(w) > 1]
+        units: list[tuple[str, list[str]]] = []
         i = 0
         table = _table(self.cache_dir.resolve())
         with closing(sqlite3.connect(f"{table.as_uri()}?mode=ro", uri=True)) as db:
             while i < len(words):
                 for n in range(min(_PHRASE_WORDS, len(words) - i), 0, -1):
                     phrase = " ".join(words[i : i + n])
-                    if n == 1 and (phrase in stop or len(phrase) < 2):
+                    # "where is" is a gloss too (どうしたの): stop words alone are skipped.
+                    if all(w in stop for w in words[i : i + n]) or len(phrase) < 2:
                         continue
                     heads = _lookup(db, _forms(phrase) if n == 1 else [phrase])
                     held = list(islice(filter(occurs, heads), self.terms))
                     if held:
-                        added += held
+                        units.append((phrase, held))
                         i += n
                         break
                 else:
+                    if words[i] not in stop and len(words[i]) > 1:
+                        units.append((words[i], []))
                     i += 1
-        return added
+        return units
 
 
 def load_dictionary(cache_dir: Path, terms: int) -> Dictionary | None:

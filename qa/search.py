@@ -18,10 +18,12 @@ idf mass that occurs in the index at all (`BM25.matchable_share`; see `query_wei
 Japanese question over Japanese text keeps nearly all of it. An English one keeps only the
 share of its words that some passage happens to hold (numbers, names, a stray "the"), and
 none when no word matches: then the dense leg, which carries cross-lingual questions, ranks
-alone. What the lexical leg searches for an English question also holds the Japanese
-headwords JMdict gives for its words, those the index holds (`lexical_query`, qa/dictionary.py),
-so its terms can match Japanese text after all. With a fixed weight, the few chunks matching one stray Latin word stood far above the
+alone. With a fixed weight, the few chunks matching one stray Latin word stood far above the
 rest in z-score and outranked the dense leg's choice (benchmarks/crosslingual_retrieval.py).
+
+What the lexical leg searches for an English question also holds the Japanese headwords
+JMdict gives for its words, those the index holds (`lexical_query`, qa/dictionary.py), so
+its terms can match Japanese text after all.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dictionary import Dictionary
 from .errors import ModelUnavailable
 from .japanese import has_cjk
 from .questions import content_terms
@@ -53,6 +54,8 @@ FEATURES = (
     "cross_cosine",
     "cross_cosine_gap",
     "cross_cover",
+    "cross_units",  # share of an English question's words (qa/dictionary.py units) it holds
+    "cross_near_units",  # the same share in the sentence(s) holding the span
 )
 
 
@@ -61,12 +64,25 @@ def cross_lingual(question: str, passage: str) -> bool:
     return has_cjk(passage) and not has_cjk(question)
 
 
-def features(question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> np.ndarray:
-    """One row of FEATURES per span; `span.passage` indexes `hits`, which are ranked."""
+def features(
+    question: str,
+    hits: Sequence[Hit],
+    spans: Sequence[ReadSpan],
+    dictionary: Dictionary | None = None,
+) -> np.ndarray:
+    """One row of FEATURES per span; `span.passage` indexes `hits`, which are ranked. The
+    units of an English question come from `dictionary` (none without one)."""
     asked = content_terms(question)
+    units = dictionary.units(question) if dictionary and not has_cjk(question) else []
 
     def cover(text: str) -> float:
         return len(asked & set(terms(text))) / len(asked) if asked else 0.0
+
+    def held(text: str) -> float:
+        """The share of units the text holds: the word itself, or one of its headwords."""
+        words = set(terms(text))
+        found = sum(w in words or any(h in text for h in heads) for w, heads in units)
+        return found / len(units) if units else 0.0
 
     best_cosine = hits[0].dense if hits else 0.0
     rows = []
@@ -92,6 +108,8 @@ def features(question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> n
                 cross * hit.dense,
                 cross * gap,
                 cross * covered,
+                held(hit.text) if cross else 0.0,
+                held(around) if cross else 0.0,
             ]
         )
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
@@ -114,9 +132,15 @@ class Selector:
     weights: np.ndarray
     bias: float
 
-    def logits(self, question: str, hits: Sequence[Hit], spans: Sequence[ReadSpan]) -> np.ndarray:
+    def logits(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        spans: Sequence[ReadSpan],
+        dictionary: Dictionary | None = None,
+    ) -> np.ndarray:
         """The log-odds of each span being right, in span order."""
-        return self.of(features(question, hits, spans))
+        return self.of(features(question, hits, spans, dictionary))
 
     def of(self, rows: np.ndarray) -> np.ndarray:
         """The log-odds of rows of FEATURES."""

@@ -11,6 +11,7 @@ import pytest
 
 from qa import answer, search
 from qa.config import Settings
+from qa.dictionary import Dictionary
 from qa.embedding import load_embedder
 from qa.errors import ModelUnavailable
 from qa.reader import ReadSpan, build_reader
@@ -55,6 +56,33 @@ def test_cross_lingual_features_are_set_for_english_over_japanese_only() -> None
     assert over_japanese["cover"] == over_japanese["cross_cover"] == 0.0
     assert cross_lingual("Who?", "ラムジ") and not cross_lingual("誰?", "ラムジ")
     assert features("Who?", [], []).shape == (0, len(FEATURES))
+
+
+def test_an_english_questions_words_count_when_a_passage_holds_them_or_their_headwords(
+    model_cache: Path,
+) -> None:
+    """Units of "Who spoke in San Francisco about Xen?": spoke, san francisco, xen (JMdict gives
+    サンフランシスコ for the second; Xen has no entry and counts as written)."""
+    text = "ラムジ氏がサンフランシスコで講演した。Xenのドライバも公開した。東京タワーは高い。"
+    hits = [_hit(text, 0.8), _hit("東京タワーは高い。", 0.8)]
+    spans = [
+        ReadSpan(0, 0, 3, 3.0, 1.0),
+        ReadSpan(0, 37, 41, 3.0, 1.0),
+        ReadSpan(1, 0, 4, 3.0, 1.0),
+    ]
+    question = "Who spoke in San Francisco about Xen?"
+    x = features(question, hits, spans, Dictionary(model_cache, 8))
+    in_both, about_tokyo, elsewhere = _row(x, 0), _row(x, 1), _row(x, 2)
+    assert in_both["cross_units"] == pytest.approx(2 / 3)  # サンフランシスコ and Xen, not "spoke"
+    assert in_both["cross_near_units"] == pytest.approx(1 / 3)  # its sentence: サンフランシスコ
+    assert about_tokyo["cross_units"] == in_both["cross_units"]
+    assert about_tokyo["cross_near_units"] == 0.0
+    assert elsewhere["cross_units"] == 0.0
+    # Without a dictionary there are no units; nor for a Japanese question.
+    bare = _row(features(question, hits, spans), 0)
+    assert bare["cross_units"] == 0.0
+    japanese = _row(features("講演したのは誰？", hits, spans, Dictionary(model_cache, 8)), 0)
+    assert japanese["cross_units"] == japanese["cross_near_units"] == 0.0
 
 
 def test_a_selector_round_trips_through_json_and_rejects_what_does_not_fit(
