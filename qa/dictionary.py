@@ -13,8 +13,9 @@ How many headwords a word keeps (`Settings.dictionary_terms`, 8) was chosen on t
 rows of benchmarks/crosslingual_retrieval.py --sweep: R@1 / R@5 of 300 English JaQuAD train
 questions 0.597 / 0.827 with the question alone, 0.717 / 0.883 with 3, 0.750 / 0.900 with 8,
 0.753 / 0.897 with 12; of 300 English JSQuAD tuning questions 0.567 / 0.833, 0.660 / 0.877,
-0.683 / 0.880 and 0.680 / 0.880 (8 and 12 tie; the smaller was kept). On the 100 held-out English JSQuAD questions it gives 0.620 /
-0.880 against 0.470 / 0.800; Japanese questions are untouched.
+0.683 / 0.880 and 0.680 / 0.880 (8 and 12 tie; the smaller was kept). On the 100 held-out
+English JSQuAD questions it gives 0.620 / 0.880 against 0.470 / 0.800; Japanese questions are
+untouched.
 """
 
 from __future__ import annotations
