@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     # passages on 2 cores: benchmarks/bench_core.py --cross-lingual-passages 1 2 3 4).
     reader_passages_cross_lingual: Positive = 2
     min_answer_logit: float = Field(-2.1, ge=-100, le=100)
-    min_answer_logit_cross_lingual: float = Field(-2.4, ge=-100, le=100)
+    min_answer_logit_cross_lingual: float = Field(-2.5, ge=-100, le=100)
     reader_weights: UserPath = Field(default_factory=_default_reader_weights)
     selector_weights: UserPath = Field(default_factory=_default_selector_weights)
     quote_max_chars: Positive = 160  # a longer sentence is quoted as its clauses around the span
