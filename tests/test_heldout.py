@@ -61,7 +61,7 @@ def test_japanese_held_out_answers(heldout) -> None:
 def test_english_questions_over_japanese_held_out_answers(heldout) -> None:
     m = heldout["heldout/en"]
     assert m.questions == 40
-    # Measured, reading 2 passages: contains 0.850, abstains 0.000 (an index of 229 paragraphs
-    # ranks them well); 0.62 of the English negatives are answered (0.94 last round, reading
-    # 1), which is not yet good enough to assert.
-    assert m.contained >= 0.60 and m.abstained <= 0.15, m
+    # Measured, reading 2 passages: contains 0.875, abstains 0.000 (an index of 229 paragraphs
+    # ranks them well), negatives answered 0.545 (33); last round, before JMdict's headwords
+    # and the selector's unit features, 0.850 / 0.000 / 0.62.
+    assert m.contained >= 0.60 and m.abstained <= 0.15 and m.negatives_answered <= 0.75, m
