@@ -116,14 +116,13 @@ def _table(cache_dir: Path) -> Path:
     return cached_folder(cache_dir, f"jmdict-glosses-v{TABLE_VERSION}", make) / "glosses.sqlite"
 
 
-def build_table(path: Path, source: Path | None = None) -> None:
+def build_table(path: Path) -> None:
     """gloss → headwords, tab-separated, most frequent first: JMdict's words by the frequency
     marks of their entry (newspaper rank nf01–nf48, then the other lists), then JMnedict's
-    names."""
-    if source is None:
-        import jamdict_data
+    names; read from the jamdict-data package's database."""
+    import jamdict_data
 
-        source = Path(jamdict_data.JAMDICT_DB_PATH)
+    source = Path(jamdict_data.JAMDICT_DB_PATH)
     heads: dict[str, dict[str, int]] = {}  # gloss: headword -> rank (lower first)
     with closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as src:
         frequency: dict[int, int] = {}
