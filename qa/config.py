@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     reader_passages: Positive = 1
     # A question without Japanese script over Japanese text reads more (up to top_k): its
     # best passage is the gold one far less often. On 300 tuning English questions, answers
-    # contained the gold 0.550 at 1 passage, 0.597 at 2, 0.600 at 3 and at most 0.610 up to
+    # contained the gold 0.643 at 1 passage, 0.677 at 2, 0.680 at 3 and at most 0.710 up to
     # 10 (benchmarks/fit_selector.py); 2 is the most that keeps answer() within its 300 ms
     # target (English seed dev questions p50 95 / 182 / 300 / 371 ms at 1 / 2 / 3 / 4
     # passages on 2 cores: benchmarks/bench_core.py --cross-lingual-passages 1 2 3 4).
