@@ -33,12 +33,19 @@ def _bigrams(text: str) -> set[str]:
 
 
 def load_examples(
-    path: Path, questions: int, negatives: float, seed: int, skip: int = 0
+    path: Path,
+    questions: int,
+    negatives: float,
+    seed: int,
+    skip: int = 0,
+    english_negatives: bool = True,
 ) -> list[dict]:
     """Answerable examples of `questions` sampled questions, plus constructed unanswerable ones.
 
     `skip` leaves out the first questions of the seeded order (what an earlier run trained on);
-    the questions with English versions are always kept.
+    the questions with English versions are always kept. With `english_negatives`, each English
+    version is also paired with its question's hard negative: without any, the reader never
+    learns "no answer" across languages (the first two runs had none).
     """
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     rows = []
@@ -60,10 +67,14 @@ def load_examples(
         examples.append({"q": question, "c": contexts[i], "text": text, "start": start})
         if qid in english:
             examples.append({"q": english[qid], "c": contexts[i], "text": text, "start": start})
-        if rng.random() < negatives:
-            other = _hard_negative(question, text, i, contexts)
-            if other is not None:
+        drawn = rng.random() < negatives  # drawn for every question: the same draws either way
+        crossed = english_negatives and qid in english
+        other = _hard_negative(question, text, i, contexts) if drawn or crossed else None
+        if other is not None:
+            if drawn:
                 examples.append({"q": question, "c": other, "text": "", "start": -1})
+            if crossed:
+                examples.append({"q": english[qid], "c": other, "text": "", "start": -1})
     rng.shuffle(examples)
     return examples
 
@@ -165,7 +176,9 @@ def main() -> None:
     torch.manual_seed(args.seed)
     base = args.base or _base_folder()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    examples = load_examples(args.train, args.questions, args.negatives, args.seed, args.skip)
+    examples = load_examples(
+        args.train, args.questions, args.negatives, args.seed, args.skip, args.english_negatives
+    )
     features = featurize(tokenizer, examples, args.max_len, args.stride)
     plan = [
         b for epoch in range(args.epochs) for b in batches(features, args.batch, args.seed + epoch)
@@ -183,6 +196,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "work" / "reader")
     parser.add_argument("--questions", type=int, default=5000)
     parser.add_argument("--negatives", type=float, default=0.25, help="share of questions paired")
+    parser.add_argument(
+        "--english-negatives",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pair every English version with its question's hard negative",
+    )
     parser.add_argument("--max-len", type=int, default=256)
     parser.add_argument("--stride", type=int, default=64)
     parser.add_argument("--batch", type=int, default=16)
