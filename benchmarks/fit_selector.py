@@ -21,7 +21,7 @@ reader's margin alone (what answers used before) beside it. Run (25 minutes on 2
 indexes and the reads are cached in --workdir, so a refit takes seconds: delete the
 selector-reads-*.jsonl files there after changing retrieval or the reader):
 
-    .venv/bin/python benchmarks/fit_selector.py [--passages 1] [--passages-cross 3] \\
+    .venv/bin/python benchmarks/fit_selector.py [--passages 2] [--passages-cross 2] \\
         [--write qa/weights/selector.json]
 """
 
@@ -235,7 +235,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--depth", type=int, default=3, help="passages read per question")
     parser.add_argument("--depth-cross", type=int, default=10, help="the same for English ones")
-    parser.add_argument("--passages", type=int, default=1, help="K of the selector written")
+    parser.add_argument("--passages", type=int, default=2, help="K of the selector written")
     parser.add_argument("--passages-cross", type=int, default=2, help="the same for English")
     parser.add_argument("--label", choices=["contains", "right"], default="contains")
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
