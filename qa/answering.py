@@ -41,11 +41,15 @@ def compose(
     """Read the best passages; answer with the span the selector rates most likely right and
     the sentence holding it, or abstain when its log-odds fall under the calibrated minimum.
 
-    The searched query, not the bare question, is read and judged: in a follow-up it carries
-    what "それ" means, and its language decides how many passages are read and which minimum
-    applies (the selector's features see the same query)."""
+    In a follow-up the reader reads the question as asked, and the searched query (earlier
+    turns and the question) is what the selector judges with, what decides how many passages
+    are read and which minimum applies: retrieval and the selector learn what "それ" means from
+    it. A reader given the searched query answered the earlier turn again (constructed
+    follow-ups, held-out halves, `benchmarks/eval_followups.py`: answers held the gold 0.760 →
+    0.900 for JSQuAD and 0.650 → 0.770 for JaQuAD; negatives answered 0.324 → 0.268 and
+    0.438 → 0.274; abstained 0.030 → 0.040 and 0.030 → 0.080)."""
     passages = found.hits[: reading_depth(searched, found.hits, settings)]
-    spans = reader.read(searched, [hit.text for hit in passages])
+    spans = reader.read(question, [hit.text for hit in passages])
     if not spans:
         nothing = (
             "資料に該当する箇所がありません。" if has_cjk(question) else "nothing was retrieved"

@@ -161,7 +161,7 @@ def evaluate_squad(
 def asked_cases(paragraphs: list[SquadParagraph]) -> list[AskedCase]:
     """Every question of the paragraphs (paragraph n being the document `p{n:04d}.txt`)."""
     return [
-        AskedCase(q, "ja", split_of(p.title), _paragraph_id(n), p.context, gold)
+        AskedCase(q, "ja", split_of(p.title), paragraph_id(n), p.context, gold)
         for n, p in enumerate(paragraphs)
         for q, gold in zip(p.questions, p.answers, strict=True)
     ]
@@ -191,7 +191,7 @@ def english_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[AskedCas
             r["question_en"],
             "en",
             split_of(paragraphs[where[r["id"]]].title),
-            _paragraph_id(where[r["id"]]),
+            paragraph_id(where[r["id"]]),
             paragraphs[where[r["id"]]].context,
             [str(a) for a in r["answers"]],
         )
@@ -220,11 +220,14 @@ class SquadIndex:
     searcher: Searcher
 
 
-def index_squad(path: Path, workdir: Path) -> SquadIndex:
-    """Write one document per paragraph to `workdir/docs` and bring `workdir/index` up to date."""
+def index_squad(path: Path, workdir: Path, settings: Settings | None = None) -> SquadIndex:
+    """Write one document per paragraph to `workdir/docs` and bring `workdir/index` up to date
+    (with `settings`, default the environment's, pointed there)."""
     paragraphs = load_squad(path)
     # Embedded whatever QA_STORE says: sweeps score every chunk, from the local segments.
-    s = Settings.load(docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded")
+    s = (settings or Settings.load()).replace(
+        docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded"
+    )
     write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
@@ -260,7 +263,7 @@ def load_squad(path: Path) -> list[SquadParagraph]:
 def write_paragraphs(folder: Path, contexts: list[str]) -> None:
     """Make `folder` hold exactly p0000.txt... with these texts (other p*.txt are removed)."""
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {_paragraph_id(n): text for n, text in enumerate(contexts)}
+    wanted = {paragraph_id(n): text for n, text in enumerate(contexts)}
     for old in folder.iterdir():
         if _PARAGRAPH_FILE.fullmatch(old.name) and old.name not in wanted:
             old.unlink()
@@ -310,7 +313,8 @@ def _strip_title(context: str) -> str:
     return (rest if sep else context).strip()
 
 
-def _paragraph_id(n: int) -> str:
+def paragraph_id(n: int) -> str:
+    """The document of the file's paragraph n in an index_squad index."""
     return f"p{n:04d}.txt"
 
 

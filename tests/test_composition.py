@@ -79,12 +79,12 @@ def test_abstaining_offers_the_passages_read_and_why(tiny_seed_settings) -> None
     english = answer("Who gave the talk?", settings=strict)
     assert english.reason.startswith("the reader found no answer in the 2 best passages")
     assert len(english.related) == 2
-    # ...but a follow-up is read with the Japanese question it follows, as Japanese.
+    # ...but a follow-up searched with the Japanese question it follows reads as deep as one.
     follow = answer("And who gave it?", history=["講演したのは誰ですか？"], settings=strict)
     assert len(follow.related) == 3 and "the 3 best passages" in follow.reason
 
 
-def test_the_reader_reads_a_follow_up_with_the_question_it_follows(tiny_seed_settings) -> None:
+def test_a_follow_up_is_searched_with_the_question_it_follows(tiny_seed_settings) -> None:
     a = answer(
         "それはいつ？", history=["Xenの仮想化ドライバのライセンスは？"], settings=tiny_seed_settings
     )

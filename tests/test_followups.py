@@ -1,4 +1,6 @@
-"""Two-turn conversations whose second turn refers back (tests/data/followups.jsonl)."""
+"""Two-turn conversations whose second turn refers back: tests/data/followups.jsonl over the
+seed article, and conversations built from the held-out paragraphs of tests/data/jsquad-sample.json
+(`qa.evaluation_followups`; JSQuAD v1.3 valid, JGLUE, CC BY-SA 4.0)."""
 
 import json
 from pathlib import Path
@@ -6,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from qa import answer, search
+from qa.config import Settings
+from qa.evaluation import SquadIndex, index_squad
+from qa.evaluation_followups import ask_follow_ups, conversations, referring
 from qa.evaluation_qa import overlaps
 from qa.questions import search_query
 
-from .conftest import SEED_ID, SEEDS
+from .conftest import DATA, SEED_ID, SEEDS
 
 ARTICLE = (SEEDS / SEED_ID).read_text(encoding="utf-8")
 CASES = [
@@ -37,8 +42,10 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
         if _holds_evidence(case, [(c.start, c.end) for c in a.citations]):
             cited.append(case["id"])
     assert len(retrieved) >= 0.8 * len(CASES), f"evidence in the top 3 passages for {retrieved}"
-    # Measured 15/16: the short answers quote one or two spans, not always the evidence.
-    assert len(cited) >= 15, f"evidence cited for {cited}"
+    # Measured 13/16 (ja11, ja17 and en06 miss): the reader reads the follow-up as asked, which
+    # held-out follow-ups favour (test_held_out_follow_ups_are_read_as_asked); reading both
+    # turns, 15/16 were cited here. The seed is a diagnostic: nothing was chosen on it.
+    assert len(cited) >= 13, f"evidence cited for {cited}"
 
 
 @pytest.mark.parametrize(
@@ -54,3 +61,33 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
 )
 def test_search_query_resolves_follow_ups(question, history, expected) -> None:
     assert search_query(question, history) == (expected or question)
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> SquadIndex:
+    work = tmp_path_factory.mktemp("follow-ups")
+    return index_squad(DATA / "jsquad-sample.json", work, Settings(cache_dir=model_cache))
+
+
+def test_held_out_follow_ups_are_read_as_asked(sample_index) -> None:
+    cases = conversations(sample_index.paragraphs, 100, splits=("heldout",))
+    as_asked = ask_follow_ups(cases, sample_index)["heldout"]
+    searched = ask_follow_ups(cases, sample_index, "searched")["heldout"]
+    assert as_asked.conversations == searched.conversations == 36
+    # Measured: as asked, contains 0.972, abstains 0.000, negatives answered 0.114 (35); the
+    # reader reading both turns (searched), as before this round: 0.778 / 0.028 / 0.029.
+    assert as_asked.contained >= 0.85 and as_asked.contained > searched.contained, as_asked
+    assert as_asked.abstained <= 0.10 and as_asked.negatives_answered <= 0.30, as_asked
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "expected"),
+    [
+        ("コンゴ共和国の大統領選挙はいつ", "コンゴ共和国", "その大統領選挙はいつ"),
+        ("ラオスは何を実施した？", "ラオス", "それは何を実施した？"),
+        ("初のプロの女性落語家は誰", "落語家", None),  # part of a compound noun
+        ("多くのポルトガル人が移住した国は", "ポルトガル", None),  # part of a word
+    ],
+)
+def test_follow_ups_name_the_topic_by_a_pronoun(question, title, expected) -> None:
+    assert referring(question, title) == expected

@@ -1,0 +1,132 @@
+"""Follow-up questions built from a SQuAD-format file, answered as `answer()` answers them.
+
+No conversational QA set is at hand, so conversations are made from paragraphs with two
+questions that both name the article's title: the first is asked as written, then the second
+with the title replaced by a pronoun ("Xの…" → "その…", "Xは…" → "それは…"), so that only
+the conversation says what it is about. The title is replaced only where it stands as words of
+its own followed by a particle (SudachiPy), not inside a compound ("ポルトガル人").
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from .answering import Retrieved, compose
+from .evaluation import SquadIndex, SquadParagraph, paragraph_id, split_of
+from .evaluation_answers import contains_answer
+from .japanese import morphemes
+from .questions import search_query
+from .reader import build_reader
+from .selection import Selector
+
+Reading = Literal["as asked", "searched"]
+_NOUNS = ("名詞", "接頭辞")
+_NEGATIVE_DEPTH = 30  # passages retrieved before the gold one is left out
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A question, then a follow-up that names its topic only by a pronoun."""
+
+    split: str
+    paragraph: int  # the file's paragraph n, document `paragraph_id(n)` of an index_squad index
+    first: str
+    follow_up: str
+    answers: list[str]
+
+
+@dataclass(frozen=True)
+class FollowUpMetrics:
+    """How follow-ups of one split came out."""
+
+    conversations: int
+    contained: float  # answers holding a gold answer
+    abstained: float
+    negatives: int  # follow-ups asked again without their paragraph (no other holds the gold)
+    negatives_answered: float
+
+
+def referring(question: str, title: str) -> str | None:
+    """The question with `title` replaced by a pronoun, or None where it names the title
+    nowhere as words of their own before a particle.
+
+    Example: ("コンゴ共和国の大統領選挙はいつ", "コンゴ共和国") -> "その大統領選挙はいつ"
+    """
+    pieces = morphemes(question)
+    starts = {m.start: i for i, m in enumerate(pieces)}
+    at = question.find(title)
+    while at >= 0 and title:
+        first = starts.get(at)
+        after = next((i for i, m in enumerate(pieces) if m.start == at + len(title)), None)
+        # A noun just before makes the title part of a compound ("女性落語家").
+        alone = first == 0 or (first is not None and pieces[first - 1].pos[0] not in _NOUNS)
+        if alone and after is not None and pieces[after].pos[0] == "助詞":
+            particle = pieces[after].surface
+            pronoun = "その" if particle == "の" else "それ" + particle
+            return question[:at] + pronoun + question[pieces[after].end :]
+        at = question.find(title, at + 1)
+    return None
+
+
+def conversations(
+    paragraphs: list[SquadParagraph], per_split: int, splits: Iterable[str] = ("tuning", "heldout")
+) -> list[Conversation]:
+    """Up to `per_split` conversations per split, one per paragraph, in a seeded order."""
+    order = list(range(len(paragraphs)))
+    random.Random(0).shuffle(order)
+    chosen: dict[str, list[Conversation]] = {split: [] for split in splits}
+    for n in order:
+        p = paragraphs[n]
+        half = chosen.get(split_of(p.title))
+        if half is None or len(half) >= per_split or len(p.title) < 2:
+            continue
+        naming = [i for i, q in enumerate(p.questions) if p.answers[i] and p.title in q]
+        follow_ups = [(i, referring(p.questions[i], p.title)) for i in naming[1:]]
+        usable = [(i, f) for i, f in follow_ups if f]
+        if naming and usable:
+            i, follow_up = usable[0]
+            first = p.questions[naming[0]]
+            half.append(Conversation(split_of(p.title), n, first, follow_up, p.answers[i]))
+    return [c for split in splits for c in chosen[split]]
+
+
+def ask_follow_ups(
+    cases: list[Conversation], indexed: SquadIndex, reading: Reading = "as asked"
+) -> dict[str, FollowUpMetrics]:
+    """Ask each follow-up after its first question, per split. `reading` is what the reader
+    reads: the follow-up "as asked" (what `answer()` does) or the "searched" query (the first
+    turn and the follow-up), the selector judging with the searched query either way."""
+    s, embedder, searcher = indexed.settings, indexed.embedder, indexed.searcher
+    reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    selector = Selector.load(s.selector_weights)
+    documents = searcher.store.documents
+    rows: dict[str, list[tuple[bool, bool, bool | None]]] = {}
+    for c in cases:
+        searched = search_query(c.follow_up, [c.first])
+        asked = c.follow_up if reading == "as asked" else searched
+        hits = searcher.search(
+            searched, embedder.encode_query(searched), _NEGATIVE_DEPTH, s.lexical_weight
+        )
+        a = compose(asked, searched, Retrieved(hits[: s.top_k], documents), reader, selector, s)
+        others = [h for h in hits if h.doc_id != paragraph_id(c.paragraph)][: s.top_k]
+        negative = None
+        if not any(contains_answer(h.text, c.answers) for h in others):
+            n = compose(asked, searched, Retrieved(others, documents), reader, selector, s)
+            negative = not n.abstained
+        contained = not a.abstained and contains_answer(a.text, c.answers)
+        rows.setdefault(c.split, []).append((contained, a.abstained, negative))
+    return {split: _metrics(got) for split, got in rows.items()}
+
+
+def _metrics(rows: list[tuple[bool, bool, bool | None]]) -> FollowUpMetrics:
+    negatives = [answered for *_, answered in rows if answered is not None]
+    return FollowUpMetrics(
+        len(rows),
+        sum(r[0] for r in rows) / len(rows),
+        sum(r[1] for r in rows) / len(rows),
+        len(negatives),
+        sum(negatives) / max(1, len(negatives)),
+    )
