@@ -19,10 +19,10 @@ run, contains less negatives answered summed over both Japanese sets 0.991 again
 English over Japanese text (tuning containment 0.643 → 0.677, `answering.reading_depth`); the
 question's content terms (`questions.content_terms`) for `cover`, not all its bigrams (a
 question's own wording, のは or ですか, is in no passage and made short questions look
-unanswered); and, for an English
-question, the share of its words (`Dictionary.units`) a passage holds as written or as a JMdict
-headword: at every minimum tried it contained more and answered fewer negatives for the same
-abstention (tuning, at the chosen minimums: contains 0.643 → 0.677, abstains 0.047 → 0.033).
+unanswered); and, for an English question, the share of its words (`Dictionary.units`) a
+passage holds as written or as a JMdict headword: at every minimum tried it contained more and
+answered fewer negatives for the same abstention (tuning, at the chosen minimums: contains
+0.643 → 0.677, abstains 0.047 → 0.033).
 """
 
 from __future__ import annotations
