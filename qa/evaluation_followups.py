@@ -60,7 +60,7 @@ def referring(question: str, title: str) -> str | None:
     at = question.find(title)
     while at >= 0 and title:
         first = starts.get(at)
-        after = next((i for i, m in enumerate(pieces) if m.start == at + len(title)), None)
+        after = starts.get(at + len(title))
         # A noun just before makes the title part of a compound ("女性落語家").
         alone = first == 0 or (first is not None and pieces[first - 1].pos[0] not in _NOUNS)
         if alone and after is not None and pieces[after].pos[0] == "助詞":
