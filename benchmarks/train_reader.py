@@ -2,8 +2,9 @@
 
 Data: JaQuAD train (SkelterLabs, CC BY-SA 3.0), read from ../shared/data at run time, plus
 unanswerable pairs built SQuAD-2.0 style (the question with the same-article paragraph that
-shares the most character bigrams with it and does not contain the gold string) and, when
-benchmarks/data/jaquad-train-en.jsonl exists, English versions of training questions.
+shares the most character bigrams with it and does not contain the gold string) and English
+versions of training questions (--english: benchmarks/data/jaquad-train-en.jsonl, 300, and
+jaquad-train2-en.jsonl, 300 more; the first four runs had only the first file).
 
 Run (2 CPU cores: a subset; a CUDA device is used when present):
     .venv/bin/python benchmarks/train_reader.py --questions 5000 --out work/reader
@@ -25,7 +26,9 @@ from safetensors.torch import load_file, save_file
 
 ROOT = Path(__file__).resolve().parent.parent
 JAQUAD = ROOT.parent / "shared" / "data" / "jaquad-train.json"
-ENGLISH = ROOT / "benchmarks" / "data" / "jaquad-train-en.jsonl"
+ENGLISH = [
+    ROOT / "benchmarks" / "data" / f for f in ("jaquad-train-en.jsonl", "jaquad-train2-en.jsonl")
+]
 
 
 def _bigrams(text: str) -> set[str]:
@@ -39,6 +42,7 @@ def load_examples(
     seed: int,
     skip: int = 0,
     english_negatives: bool = True,
+    english_files: list[Path] = ENGLISH,
 ) -> list[dict]:
     """Answerable examples of `questions` sampled questions, plus constructed unanswerable ones.
 
@@ -58,7 +62,7 @@ def load_examples(
     rows.sort()
     rng = random.Random(seed)
     rng.shuffle(rows)
-    english = _english_questions()
+    english = _english_questions(english_files)
     # Every question that has an English version is kept, so the subset sees all of them.
     kept = [r for r in rows if r[0] in english]
     chosen = kept + [r for r in rows if r[0] not in english][max(0, skip - len(kept)) :]
@@ -79,10 +83,9 @@ def load_examples(
     return examples
 
 
-def _english_questions() -> dict[str, str]:
-    if not ENGLISH.exists():
-        return {}
-    lines = ENGLISH.read_text(encoding="utf-8").splitlines()
+def _english_questions(paths: list[Path]) -> dict[str, str]:
+    """JaQuAD question id -> its English version, from every file."""
+    lines = [line for path in paths for line in path.read_text(encoding="utf-8").splitlines()]
     return {r["id"]: r["question_en"] for r in map(json.loads, filter(None, lines))}
 
 
@@ -177,7 +180,13 @@ def main() -> None:
     base = args.base or _base_folder()
     tokenizer = AutoTokenizer.from_pretrained(base)
     examples = load_examples(
-        args.train, args.questions, args.negatives, args.seed, args.skip, args.english_negatives
+        args.train,
+        args.questions,
+        args.negatives,
+        args.seed,
+        args.skip,
+        args.english_negatives,
+        args.english,
     )
     features = featurize(tokenizer, examples, args.max_len, args.stride)
     plan = [
@@ -201,6 +210,9 @@ def _arguments() -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="pair every English version with its question's hard negative",
+    )
+    parser.add_argument(
+        "--english", type=Path, nargs="+", default=ENGLISH, help="English question files"
     )
     parser.add_argument("--max-len", type=int, default=256)
     parser.add_argument("--stride", type=int, default=64)

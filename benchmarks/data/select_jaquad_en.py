@@ -1,14 +1,16 @@
-"""Select the 300 JaQuAD training questions that jaquad-train-en.jsonl renders in English.
+"""Select the JaQuAD training questions that jaquad-train-en.jsonl (300) and
+jaquad-train2-en.jsonl (300 more, --second) render in English.
 
 Rule: sort every question id of jaquad-train.json (string order, e.g. tr-000-00-000),
-take ids[i * k] for i in 0..299 with k = len(ids) // 300. Prints one JSON line per
+take ids[i * k] for i in 0..299 with k = len(ids) // 300; the second round takes
+ids[i * k + k // 2], halfway between the first round's. Prints one JSON line per
 question (id, question, answer, ~150-character context excerpt around the answer).
 
-    .venv/bin/python benchmarks/data/select_jaquad_en.py [path/to/jaquad-train.json]
+    .venv/bin/python benchmarks/data/select_jaquad_en.py [--second] [path/to/jaquad-train.json]
 """
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 N = 300
@@ -25,15 +27,20 @@ def load(path):
     return out
 
 
-def select(path=DEFAULT):
+def select(path=DEFAULT, second=False):
     qas = load(path)
     ids = sorted(qas)
     k = len(ids) // N
-    return [ids[i * k] for i in range(N)], qas
+    offset = k // 2 if second else 0
+    return [ids[i * k + offset] for i in range(N)], qas
 
 
 def main():
-    chosen, qas = select(sys.argv[1] if len(sys.argv) > 1 else DEFAULT)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default=DEFAULT, type=Path)
+    parser.add_argument("--second", action="store_true", help="the second round's 300")
+    args = parser.parse_args()
+    chosen, qas = select(args.path, args.second)
     for qid in chosen:
         title, context, qa = qas[qid]
         ans = qa["answers"][0]

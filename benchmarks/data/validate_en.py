@@ -1,9 +1,10 @@
-"""Check jaquad-train-en.jsonl, jsquad-heldout-en.jsonl, jsquad-tuning-en.jsonl and
-jsquad-tuning2-en.jsonl against their sources.
+"""Check jaquad-train-en.jsonl, jaquad-train2-en.jsonl, jsquad-heldout-en.jsonl,
+jsquad-tuning-en.jsonl and jsquad-tuning2-en.jsonl against their sources.
 
 Every line parses; ids exist in the source, are unique and are exactly the ones the
 select_*.py rules pick (in order); answers are the source's gold answers and are substrings
-of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 100, 100 and 200; English
+of their context (JSQuAD: of the text after " [SEP] "); counts are 300, 300, 100, 100 and 200; the
+two JaQuAD files share no question; English
 questions are non-empty and contain no kana or kanji; each JSQuAD file's articles lie in its
 half (qa.evaluation.split_of's rule), and the two tuning files share no paragraph.
 
@@ -39,10 +40,10 @@ def check_english(name, row):
     assert not CJK.search(q), f"{name} {row['id']}: Japanese characters in question_en: {q}"
 
 
-def check_jaquad():
-    path = HERE / "jaquad-train-en.jsonl"
+def check_jaquad(second=False):
+    path = HERE / ("jaquad-train2-en.jsonl" if second else "jaquad-train-en.jsonl")
     data = rows(path)
-    chosen, qas = select_jaquad_en.select()
+    chosen, qas = select_jaquad_en.select(second=second)
     ids = [r["id"] for r in data]
     assert len(data) == 300, f"{path.name}: {len(data)} lines, want 300"
     assert len(set(ids)) == len(ids), f"{path.name}: duplicate ids"
@@ -53,7 +54,7 @@ def check_jaquad():
         assert r["answer"] == qa["answers"][0]["text"], f"{r['id']}: answer differs from the gold"
         assert r["answer"] in context, f"{r['id']}: answer not in context"
         check_english(path.name, r)
-    return len(data)
+    return set(ids)
 
 
 def check_jsquad(split, second=False):
@@ -88,7 +89,8 @@ def check_jsquad(split, second=False):
 
 
 if __name__ == "__main__":
-    n1 = check_jaquad()
+    jaquad, jaquad2 = check_jaquad(), check_jaquad(second=True)
+    assert not jaquad & jaquad2, f"questions in both JaQuAD files: {sorted(jaquad & jaquad2)}"
     n2, heldout, _ = check_jsquad("heldout")
     n3, tuning, first = check_jsquad("tuning")
     n4, tuning2, second = check_jsquad("tuning", second=True)
@@ -97,7 +99,8 @@ if __name__ == "__main__":
     )
     assert not first & second, f"paragraphs in both tuning files: {sorted(first & second)}"
     print(
-        f"ok: jaquad-train-en.jsonl {n1} questions; "
+        f"ok: jaquad-train-en.jsonl {len(jaquad)} and jaquad-train2-en.jsonl {len(jaquad2)}"
+        " questions, none in both; "
         f"jsquad-heldout-en.jsonl {n2} questions over {len(heldout)} articles; "
         f"jsquad-tuning-en.jsonl {n3} questions over {len(tuning)} articles; "
         f"jsquad-tuning2-en.jsonl {n4} questions over {len(tuning2)} articles; "
