@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import add_documents, answer, build_index, remove_documents
+from qa import add_documents, build_index, remove_documents, search
 from qa.errors import InvalidDocument
 from qa.index import load_index
 
@@ -22,8 +22,10 @@ def test_add_copies_and_indexes_only_the_new_document(tiny_settings, tmp_path) -
     stats = add_documents([source], settings=tiny_settings, progress=False)
     assert (stats.added, stats.unchanged, stats.chunks_embedded) == (1, 1, 1)
     assert (tiny_settings.docs_dir / "fuji.md").read_bytes() == source.read_bytes()
-    a = answer("富士山の高さは？", settings=tiny_settings)
-    assert a.citations[0].doc_id == "fuji.md" and "3776" in a.text
+    # Searched, not answered: the tiny model's span head is random, so which of the passages
+    # read answer() quotes is the shipped selector's guess, not a property of adding.
+    best = search("富士山の高さは？", settings=tiny_settings)[0]
+    assert best.doc_id == "fuji.md" and "3776" in best.text
 
 
 def test_add_refuses_a_different_file_with_the_same_name_unless_replace(
