@@ -3,7 +3,8 @@
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
 plus the hand-written English questions of benchmarks/data (jsquad-tuning-en.jsonl and
-jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports). Articles are split by
+jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports) and its English articles
+with English questions (english-articles.json, all 144 questions). Articles are split by
 `qa.evaluation.split_of`.
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with
@@ -12,10 +13,10 @@ answer (Wikipedia repeats facts). Each question goes through `answering.compose`
 abstention off (`qa.evaluation_answers.read_cases`), keeping the answer's log-odds;
 `choose_threshold` picks the strictest minimum at which at most a share of the tuning half's
 answerable questions abstain (`ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones
-over Japanese text), for each language separately (and at 5% for both together), and every
-row is reported at the chosen minimums and at the configured ones (QA_MIN_ANSWER_LOGIT*,
-which benchmarks/fit_selector.py chose the same way). Run (about 17 minutes on 2 cores; the
-indexes are cached in --workdir):
+over Japanese text, 5% of English ones over English text), for each pairing separately (and
+at 5% for all together), and every row is reported at the chosen minimums and at the
+configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same way).
+Run (about 17 minutes on 2 cores; the indexes are cached in --workdir):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
 """
@@ -27,6 +28,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from qa.answering import minimums
 from qa.evaluation import asked_cases, english_cases, index_squad, sample_cases
 from qa.evaluation_answers import (
     ABSTENTION_BUDGET,
@@ -35,7 +37,6 @@ from qa.evaluation_answers import (
     grouped,
     read_cases,
     table,
-    thresholds,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ SETS = {  # name: (SQuAD file, English question files over it)
         ],
     ),
     "jaquad": (SHARED / "jaquad-dev.json", []),
+    # English questions over English passages, written for kotae (in the repo, not shared)
+    "english": (ROOT / "benchmarks" / "data" / "english-articles.json", []),
 }
 
 
@@ -68,7 +71,7 @@ def main() -> None:
             if args.weights
             else indexed.settings
         )
-        configured = thresholds(s)
+        configured = minimums(s)
         sample = sample_cases(asked_cases(indexed.paragraphs), args.questions)
         for extra in english:
             sample += english_cases(extra, indexed.paragraphs)

@@ -3,7 +3,8 @@
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
 plus the hand-written English questions of benchmarks/data over JSQuAD (the two tuning files
-fit, the held-out file only reports). Articles are split by `qa.evaluation.split_of`.
+fit, the held-out file only reports) and its English articles with English questions
+(english-articles.json). Articles are split by `qa.evaluation.split_of`.
 
 Each question is searched over the whole index (a positive) and with its own paragraph left
 out (a negative, kept only when no passage read holds a gold answer); the reader reads the
@@ -12,11 +13,12 @@ one. Every span read becomes one row of `selection.FEATURES`, labelled by `--lab
 "contains", the sentence quoted around the span holds a gold answer (what answers are measured
 by), or "right", the span itself has character F1 ≥ 0.5 with one (a negative's spans are never
 either). A logistic regression (scikit-learn) is fitted on the tuning rows for each pair of
-passage counts K (Japanese, English: one varies while the other stays at --passages or
---passages-cross); an answer is the span with the highest log-odds among the first K passages,
-and the minimum for each language is the strictest at which at most its share of the tuning
-half's answerable questions abstain (`choose_threshold`; `ABSTENTION_BUDGET`: 5% of Japanese
-ones, 10% of English ones). The table shows, for every K and both
+passage counts K (same-language, English over Japanese: one varies while the other stays at
+--passages or --passages-cross); an answer is the span with the highest log-odds among the
+first K passages, and the minimum for each pairing of languages (`selection.pairing`) is the
+strictest at which at most its share of the tuning half's answerable questions abstain
+(`choose_threshold`; `ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones over
+Japanese text, 5% of English ones over English text). The table shows, for every K and both
 halves, answers containing the gold, false abstentions and negatives answered, with the
 reader's margin alone (what answers used before) beside it. Run (25 minutes on 2 cores; the
 indexes and the reads are cached in --workdir, so a refit takes seconds: delete the
@@ -56,7 +58,7 @@ from qa.selection import FEATURES, Selector, best, features
 from qa.types import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
-Passages = dict[str, int]  # passages read, by question language ("ja", "en")
+Passages = dict[str, int]  # passages read, by selection.pairing ("ja", "en", "en-en")
 DEPTH = 30  # chunks searched, to find the best ones outside the gold paragraph
 
 
@@ -226,6 +228,12 @@ def report(reads: list[Read], ks: Passages, name: str, score) -> dict[str, float
     return chosen
 
 
+def _passages(same: int, cross: int) -> Passages:
+    """K by pairing: questions in their text's language read `same` (Settings.reader_passages
+    serves both), English ones over Japanese text `cross`."""
+    return {"ja": same, "en-en": same, "en": cross}
+
+
 def cached(path: Path, read: Callable[[], list[Read]]) -> list[Read]:
     """The reads stored at `path`, or `read()`'s, stored there."""
     if path.exists():
@@ -260,9 +268,9 @@ def main() -> None:
     reads = featured(reads)
     tuning = [r for r in reads if r.split == "tuning"]
     margin = FEATURES.index("margin")
-    chosen_ks = {"ja": args.passages, "en": args.passages_cross}
-    tried = [{"ja": k, "en": args.passages_cross} for k in range(1, args.depth + 1)]
-    tried += [{"ja": args.passages, "en": k} for k in range(1, args.depth_cross + 1)]
+    chosen_ks = _passages(args.passages, args.passages_cross)
+    tried = [_passages(k, args.passages_cross) for k in range(1, args.depth + 1)]
+    tried += [_passages(args.passages, k) for k in range(1, args.depth_cross + 1)]
     for ks in [ks for i, ks in enumerate(tried) if ks not in tried[:i]]:
         report(reads, ks, "margin", lambda x: x[:, margin])
         selector = fit(tuning, ks, args.label)
@@ -272,7 +280,7 @@ def main() -> None:
                 f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
                 f"--depth-cross {args.depth_cross} --passages {args.passages} "
                 f"--passages-cross {args.passages_cross} --label {args.label}: tuning halves "
-                f"of JSQuAD v1.3 valid and JaQuAD dev; "
+                f"of JSQuAD v1.3 valid, JaQuAD dev and english-articles.json; "
                 f"thresholds at {ABSTENTION_BUDGET} false abstentions: {chosen}"
             )
             args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from .config import Settings
 from .dictionary import Dictionary
 from .japanese import has_cjk, trim_answer
 from .reader import Reader
-from .selection import Selector, best, cross_lingual
+from .selection import Selector, best, cross_lingual, pairing
 from .text import sentence_spans
 from .types import Answer, Citation, Document, Hit
 
@@ -119,12 +119,18 @@ def reading_depth(searched: str, hits: list[Hit], settings: Settings) -> int:
     return settings.reader_passages
 
 
+def minimums(settings: Settings) -> dict[str, float]:
+    """The log-odds an answer needs, by `selection.pairing` of question and passage."""
+    return {
+        "ja": settings.min_answer_logit,
+        "en": settings.min_answer_logit_cross_lingual,
+        "en-en": settings.min_answer_logit_english,
+    }
+
+
 def needed_logit(question: str, passage: str, settings: Settings) -> float:
-    """The log-odds an answer needs: the cross-lingual minimum for a question without
-    Japanese script answered from Japanese text, else the same-language one."""
-    if cross_lingual(question, passage):
-        return settings.min_answer_logit_cross_lingual
-    return settings.min_answer_logit
+    """The log-odds an answer from `passage` needs: the minimum of the pair's languages."""
+    return minimums(settings)[pairing(question, passage)]
 
 
 def _reason(question: str, logit: float, span: str, needed: float, read: int) -> str:

@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import Any
 
 from . import api
+from .answering import minimums
 from .build import build_index
 from .config import Settings
 from .dictionary import load_dictionary
@@ -27,11 +28,11 @@ from .evaluation_answers import (
     grouped,
     read_cases,
     table,
-    thresholds,
 )
 from .evaluation_qa import checked_limit, load_qa
 from .index import load_index
 from .search import Searcher
+from .selection import pairing
 from .stores.embedded import EmbeddedStore
 
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
@@ -153,15 +154,16 @@ def evaluate_squad(
         build_seconds=build_seconds,
         chunks_embedded=stats.chunks_embedded,
         lexical_weight=s.lexical_weight,
-        answers=grouped(cases, thresholds(s)) if cases else None,
-        thresholds=thresholds(s),
+        answers=grouped(cases, minimums(s)) if cases else None,
+        thresholds=minimums(s),
     )
 
 
 def asked_cases(paragraphs: list[SquadParagraph]) -> list[AskedCase]:
-    """Every question of the paragraphs (paragraph n being the document `p{n:04d}.txt`)."""
+    """Every question of the paragraphs (paragraph n being the document `p{n:04d}.txt`),
+    keyed by the languages of question and paragraph (`selection.pairing`)."""
     return [
-        AskedCase(q, "ja", split_of(p.title), paragraph_id(n), p.context, gold)
+        AskedCase(q, pairing(q, p.context), split_of(p.title), paragraph_id(n), p.context, gold)
         for n, p in enumerate(paragraphs)
         for q, gold in zip(p.questions, p.answers, strict=True)
     ]

@@ -71,6 +71,19 @@ def cross_lingual(question: str, passage: str) -> bool:
     return has_cjk(passage) and not has_cjk(question)
 
 
+def pairing(question: str, passage: str) -> str:
+    """Which minimum an answer from `passage` is held to: "en" for a question without Japanese
+    script over Japanese text, "en-en" for one over text without it (English over English),
+    else "ja". The selector's log-odds sit at a different level for each (Settings has one
+    minimum per pairing).
+
+    Example: ("Who spoke?", "ラムジ氏が講演した。") -> "en"; ("Who spoke?", "Ramji spoke.") -> "en-en"
+    """
+    if cross_lingual(question, passage):
+        return "en"
+    return "ja" if has_cjk(question) or has_cjk(passage) else "en-en"
+
+
 def features(
     question: str,
     hits: Sequence[Hit],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa import search
-from qa.answering import needed_logit
+from qa.answering import minimums, needed_logit
 from qa.cli import main
 from qa.config import Settings
 from qa.evaluation import RankMetrics, evaluate_squad, load_squad
@@ -19,7 +19,6 @@ from qa.evaluation_answers import (
     ReadingMetrics,
     choose_threshold,
     contains_answer,
-    thresholds,
 )
 from qa.evaluation_qa import QACaseResult, QAMetrics, evaluate_qa, overlaps
 
@@ -241,9 +240,12 @@ def test_reading_metrics_apply_the_threshold_to_positives_and_negatives() -> Non
     assert (m.negatives, m.negatives_answered) == (2, 0.5)
 
 
-def test_english_questions_are_held_to_the_cross_lingual_minimum() -> None:
-    s = Settings(min_answer_logit=1.0, min_answer_logit_cross_lingual=-3.0)
-    assert thresholds(s) == {"ja": 1.0, "en": -3.0}
+def test_each_pairing_of_languages_is_held_to_its_own_minimum() -> None:
+    s = Settings(
+        min_answer_logit=1.0, min_answer_logit_cross_lingual=-3.0, min_answer_logit_english=-0.5
+    )
+    assert minimums(s) == {"ja": 1.0, "en": -3.0, "en-en": -0.5}
     assert needed_logit("Who spoke?", "ラムジ氏が講演した。", s) == -3.0
     assert needed_logit("誰が講演した？", "ラムジ氏が講演した。", s) == 1.0
-    assert needed_logit("Who spoke?", "Ramji spoke.", s) == 1.0
+    assert needed_logit("Who spoke?", "Ramji spoke.", s) == -0.5
+    assert needed_logit("誰が講演した？", "Ramji spoke.", s) == 1.0

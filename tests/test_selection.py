@@ -15,7 +15,7 @@ from qa.dictionary import Dictionary
 from qa.embedding import load_embedder
 from qa.errors import ModelUnavailable
 from qa.reader import ReadSpan, build_reader
-from qa.selection import FEATURES, Selector, cross_lingual, features
+from qa.selection import FEATURES, Selector, cross_lingual, features, pairing
 from qa.types import Hit
 
 from .conftest import dev_cases
@@ -55,6 +55,11 @@ def test_cross_lingual_features_are_set_for_english_over_japanese_only() -> None
     assert over_english["cross"] == 0.0 and over_english["cover"] == 1.0
     assert over_japanese["cover"] == over_japanese["cross_cover"] == 0.0
     assert cross_lingual("Who?", "ラムジ") and not cross_lingual("誰?", "ラムジ")
+    assert [pairing(*p) for p in [("Who?", "ラムジ"), ("誰?", "ラムジ"), ("Who?", "Ramji")]] == [
+        "en",
+        "ja",
+        "en-en",
+    ]
     assert features("Who?", [], []).shape == (0, len(FEATURES))
 
 
