@@ -77,7 +77,8 @@ def pairing(question: str, passage: str) -> str:
     else "ja". The selector's log-odds sit at a different level for each (Settings has one
     minimum per pairing).
 
-    Example: ("Who spoke?", "ラムジ氏が講演した。") -> "en"; ("Who spoke?", "Ramji spoke.") -> "en-en"
+    Example: ("Who spoke?", "ラムジ氏が講演した。") -> "en"
+    Example: ("Who spoke?", "Ramji spoke.") -> "en-en"
     """
     if cross_lingual(question, passage):
         return "en"
