@@ -3,20 +3,20 @@
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
 plus the hand-written English questions of benchmarks/data (jsquad-tuning-en.jsonl and
-jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports) and its English articles
-with English questions (english-articles.json, all 144 questions). Articles are split by
-`qa.evaluation.split_of`.
+jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports) and its English articles with
+English questions (english-articles.json, all 144, and their Japanese versions). Articles are
+split by `qa.evaluation.split_of`.
 
-Positives: sampled questions asked of the whole index. Negatives: the same questions with
-their own paragraph left out of the results, kept only when no remaining passage holds a gold
-answer (Wikipedia repeats facts). Each question goes through `answering.compose` once with
-abstention off (`qa.evaluation_answers.read_cases`), keeping the answer's log-odds;
-`choose_threshold` picks the strictest minimum at which at most a share of the tuning half's
-answerable questions abstain (`ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones
-over Japanese text, 5% of English ones over English text), for each pairing separately (and
-at 5% for all together), and every row is reported at the chosen minimums and at the
-configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same way).
-Run (about 17 minutes on 2 cores; the indexes are cached in --workdir):
+Positives: sampled questions asked of the whole index. Negatives: the same questions with their
+own paragraph left out of the results, kept only when no remaining passage holds a gold answer
+(Wikipedia repeats facts). Each question goes through `answering.compose` once with abstention
+off (`qa.evaluation_answers.read_cases`), keeping the answer's log-odds; `choose_threshold`
+picks the strictest minimum at which at most a share of the tuning half's answerable questions
+abstain (`ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones over Japanese text, 5%
+of English ones over English text, 10% of Japanese ones over English text), for each pairing
+separately (and at 5% for all together), and every row is reported at the chosen minimums and
+at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same
+way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
 """
@@ -29,7 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qa.answering import minimums
-from qa.evaluation import asked_cases, english_cases, index_squad, sample_cases
+from qa.evaluation import asked_cases, index_squad, sample_cases, translated_cases
 from qa.evaluation_answers import (
     ABSTENTION_BUDGET,
     ReadCase,
@@ -41,7 +41,7 @@ from qa.evaluation_answers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-SETS = {  # name: (SQuAD file, English question files over it)
+SETS = {  # name: (SQuAD file, files of its questions in the other language)
     "jsquad": (
         SHARED / "jsquad-valid-v1.3.json",
         [
@@ -50,8 +50,11 @@ SETS = {  # name: (SQuAD file, English question files over it)
         ],
     ),
     "jaquad": (SHARED / "jaquad-dev.json", []),
-    # English questions over English passages, written for kotae (in the repo, not shared)
-    "english": (ROOT / "benchmarks" / "data" / "english-articles.json", []),
+    # English passages and questions written for kotae (in the repo), and Japanese versions
+    "english": (
+        ROOT / "benchmarks" / "data" / "english-articles.json",
+        [ROOT / "benchmarks" / "data" / "english-articles-ja.jsonl"],
+    ),
 }
 
 
@@ -64,7 +67,7 @@ def main() -> None:
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}
-    for name, (path, english) in SETS.items():
+    for name, (path, translated) in SETS.items():
         indexed = index_squad(path, args.workdir / name)
         s = (
             indexed.settings.replace(reader_weights=args.weights)
@@ -73,8 +76,8 @@ def main() -> None:
         )
         configured = minimums(s)
         sample = sample_cases(asked_cases(indexed.paragraphs), args.questions)
-        for extra in english:
-            sample += english_cases(extra, indexed.paragraphs)
+        for extra in translated:
+            sample += translated_cases(extra, indexed.paragraphs)
         cases[name] = list(read_cases(sample, s, progress=True))
         (args.workdir / f"{name}-cases.jsonl").write_text(
             "".join(json.dumps(asdict(c)) + "\n" for c in cases[name]), encoding="utf-8"

@@ -4,25 +4,25 @@ Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japa
 4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
 plus the hand-written English questions of benchmarks/data over JSQuAD (the two tuning files
 fit, the held-out file only reports) and its English articles with English questions
-(english-articles.json). Articles are split by `qa.evaluation.split_of`.
+(english-articles.json) and Japanese versions of them (english-articles-ja.jsonl). Articles
+are split by `qa.evaluation.split_of`.
 
-Each question is searched over the whole index (a positive) and with its own paragraph left
-out (a negative, kept only when no passage read holds a gold answer); the reader reads the
-best `--depth` passages of each sampled Japanese question, and `--depth-cross` of each English
-one. Every span read becomes one row of `selection.FEATURES`, labelled by `--label`:
-"contains", the sentence quoted around the span holds a gold answer (what answers are measured
-by), or "right", the span itself has character F1 ≥ 0.5 with one (a negative's spans are never
-either). A logistic regression (scikit-learn) is fitted on the tuning rows for each pair of
-passage counts K (same-language, English over Japanese: one varies while the other stays at
---passages or --passages-cross); an answer is the span with the highest log-odds among the
-first K passages, and the minimum for each pairing of languages (`selection.pairing`) is the
-strictest at which at most its share of the tuning half's answerable questions abstain
-(`choose_threshold`; `ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones over
-Japanese text, 5% of English ones over English text). The table shows, for every K and both
-halves, answers containing the gold, false abstentions and negatives answered, with the
-reader's margin alone (what answers used before) beside it. Run (25 minutes on 2 cores; the
-indexes and the reads are cached in --workdir, so a refit takes seconds: delete the
-selector-reads-*.jsonl files there after changing retrieval or the reader):
+Each question is searched over the whole index (a positive) and with its own paragraph left out
+(a negative, kept only when no passage read holds a gold answer); the reader reads the best
+`--depth` passages of each sampled question in its paragraphs' language, and `--depth-cross` of
+each translated one. Every span read becomes one row of `selection.FEATURES`, labelled by
+`--label`: "contains", the sentence quoted around the span holds a gold answer (what answers
+are measured by), or "right", the span itself has character F1 ≥ 0.5 with one (a negative's
+spans are never either). A logistic regression (scikit-learn) is fitted on the tuning rows for
+each pair of passage counts K (same language, across languages: one varies while the other
+stays at --passages or --passages-cross); an answer is the span with the highest log-odds among
+the first K passages, and the minimum for each pairing of languages (`selection.pairing`) is
+the strictest at which at most its share of the tuning half's answerable questions abstain
+(`choose_threshold`; `ABSTENTION_BUDGET`: 5% within a language, 10% across languages). The
+table shows, for every K and both halves, answers containing the gold, false abstentions and
+negatives answered, with the reader's margin alone (what answers used before) beside it. Run
+(25 minutes on 2 cores; the indexes and the reads are cached in --workdir, so a refit takes
+seconds: delete the selector-reads-*.jsonl files there after changing retrieval or the reader):
 
     .venv/bin/python benchmarks/fit_selector.py [--passages 2] [--passages-cross 2] \\
         [--write qa/weights/selector.json]
@@ -43,7 +43,7 @@ from calibrate_abstention import SETS
 from qa.answering import quote_around
 from qa.config import Settings
 from qa.dictionary import Dictionary
-from qa.evaluation import AskedCase, asked_cases, english_cases, index_squad, sample_cases
+from qa.evaluation import AskedCase, asked_cases, index_squad, sample_cases, translated_cases
 from qa.evaluation_answers import (
     ABSTENTION_BUDGET,
     ReadCase,
@@ -58,7 +58,7 @@ from qa.selection import FEATURES, Selector, best, features
 from qa.types import Hit
 
 ROOT = Path(__file__).resolve().parent.parent
-Passages = dict[str, int]  # passages read, by selection.pairing ("ja", "en", "en-en")
+Passages = dict[str, int]  # passages read, by selection.pairing
 DEPTH = 30  # chunks searched, to find the best ones outside the gold paragraph
 
 
@@ -97,10 +97,10 @@ def featured(reads: list[Read]) -> list[Read]:
 
 
 def read_all(
-    name: str, path: Path, english: list[Path], args: argparse.Namespace, cross: bool
+    name: str, path: Path, translated: list[Path], args: argparse.Namespace, cross: bool
 ) -> list[Read]:
     """The sampled Japanese questions of one set (`cross` False), read to --depth passages,
-    or its English questions over Japanese text (`cross` True), read to --depth-cross;
+    or its translated questions (`cross` True), read to --depth-cross;
     positives and negatives."""
     from tqdm import tqdm
 
@@ -108,7 +108,7 @@ def read_all(
     s, embedder = indexed.settings, indexed.embedder
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
     if cross:
-        cases = [c for extra in english for c in english_cases(extra, indexed.paragraphs)]
+        cases = [c for extra in translated for c in translated_cases(extra, indexed.paragraphs)]
     else:
         cases = sample_cases(asked_cases(indexed.paragraphs), args.questions)
     depth = args.depth_cross if cross else args.depth
@@ -230,8 +230,8 @@ def report(reads: list[Read], ks: Passages, name: str, score) -> dict[str, float
 
 def _passages(same: int, cross: int) -> Passages:
     """K by pairing: questions in their text's language read `same` (Settings.reader_passages
-    serves both), English ones over Japanese text `cross`."""
-    return {"ja": same, "en-en": same, "en": cross}
+    serves both), those across languages `cross` (reader_passages_cross_lingual)."""
+    return {"ja": same, "en-en": same, "en": cross, "ja-en": cross}
 
 
 def cached(path: Path, read: Callable[[], list[Read]]) -> list[Read]:
@@ -247,24 +247,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--depth", type=int, default=3, help="passages read per question")
-    parser.add_argument("--depth-cross", type=int, default=10, help="the same for English ones")
+    parser.add_argument("--depth-cross", type=int, default=10, help="the same, translated ones")
     parser.add_argument("--passages", type=int, default=2, help="K of the selector written")
-    parser.add_argument("--passages-cross", type=int, default=2, help="the same for English")
+    parser.add_argument("--passages-cross", type=int, default=2, help="the same, translated")
     parser.add_argument("--label", choices=["contains", "right"], default="contains")
     parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
     parser.add_argument("--write", type=Path, help="write the selector fitted at --passages*")
     args = parser.parse_args()
 
     reads = []
-    for name, (path, english) in SETS.items():
+    for name, (path, translated) in SETS.items():
         for cross, depth, what in (
             (False, args.depth, args.questions),
-            (True, args.depth_cross, "en"),
+            (True, args.depth_cross, "translated"),
         ):
-            if cross and not english:
+            if cross and not translated:
                 continue
             where = args.workdir / f"selector-reads-{name}-{what}-{depth}.jsonl"
-            reads += cached(where, partial(read_all, name, path, english, args, cross))
+            reads += cached(where, partial(read_all, name, path, translated, args, cross))
     reads = featured(reads)
     tuning = [r for r in reads if r.split == "tuning"]
     margin = FEATURES.index("margin")
@@ -280,7 +280,7 @@ def main() -> None:
                 f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
                 f"--depth-cross {args.depth_cross} --passages {args.passages} "
                 f"--passages-cross {args.passages_cross} --label {args.label}: tuning halves "
-                f"of JSQuAD v1.3 valid, JaQuAD dev and english-articles.json; "
+                f"of JSQuAD v1.3 valid, JaQuAD dev and english-articles.json (with -ja); "
                 f"thresholds at {ABSTENTION_BUDGET} false abstentions: {chosen}"
             )
             args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")

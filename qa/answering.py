@@ -18,6 +18,7 @@ from .types import Answer, Citation, Document, Hit
 
 ABSTAIN_TEXT = "The documents do not contain the answer. / 資料には答えが見つかりませんでした。"
 CROSS_LINGUAL_NOTE = "(answer quoted in Japanese)"
+CROSS_LINGUAL_NOTE_JA = "（英語の原文から引用）"  # a Japanese question answered from English text
 _REACH = 300  # characters looked at around a span to find the sentence it stands in
 _CLAUSE_END = "、，,;；:："  # where a sentence too long to quote whole may be cut
 
@@ -93,7 +94,9 @@ def compose(
 
 def _text(question: str, short: str, quote: str) -> str:
     """The short answer and its marker first, then the quoted sentence (if it says more)."""
-    note = f" {CROSS_LINGUAL_NOTE}" if not has_cjk(question) and has_cjk(quote) else ""
+    note = ""
+    if has_cjk(question) != has_cjk(quote):
+        note = f" {CROSS_LINGUAL_NOTE_JA if has_cjk(question) else CROSS_LINGUAL_NOTE}"
     lead = f"{short} [1]{note}"
     return lead if quote == short else f"{lead}\n“{quote}”"
 
@@ -111,9 +114,9 @@ def _abstain(question: str, searched: str, passages: list[Hit], reason: str) -> 
 
 
 def reading_depth(searched: str, hits: list[Hit], settings: Settings) -> int:
-    """How many passages the reader reads: more for a question without Japanese script over
-    Japanese text, whose best passage is right far less often (R@1 0.567 for 300 English
-    tuning questions over JSQuAD, 0.912 for Japanese ones)."""
+    """How many passages the reader reads: more for a question across languages
+    (`selection.cross_lingual`), whose best passage is right far less often (R@1 0.567 for 300
+    English tuning questions over JSQuAD, 0.912 for Japanese ones)."""
     if hits and cross_lingual(searched, hits[0].text):
         return settings.reader_passages_cross_lingual
     return settings.reader_passages
@@ -125,6 +128,7 @@ def minimums(settings: Settings) -> dict[str, float]:
         "ja": settings.min_answer_logit,
         "en": settings.min_answer_logit_cross_lingual,
         "en-en": settings.min_answer_logit_english,
+        "ja-en": settings.min_answer_logit_japanese_over_english,
     }
 
 

@@ -129,7 +129,7 @@ def _eval(args: argparse.Namespace, s: Settings) -> int:
             args.squad,
             limit=args.limit,
             answers=args.answers,
-            english=args.english,
+            translated=args.translated,
             workdir=workdir,
             settings=s,
             progress=progress,
@@ -202,11 +202,11 @@ def _parser() -> argparse.ArgumentParser:
         "held-out) and score the answers per split and language",
     )
     evaluate.add_argument(
-        "--english",
+        "--translated",
         type=Path,
         metavar="FILE",
-        help="--squad --answers: also English questions over its paragraphs (JSONL: id, "
-        "question_en, answers)",
+        help="--squad --answers: also questions in the other language over its paragraphs "
+        "(JSONL: id, question_en or question_ja, answers)",
     )
     evaluate.add_argument(
         "--workdir", type=Path, metavar="DIR", help="--squad documents and index (default in cache)"

@@ -113,7 +113,7 @@ def evaluate_squad(
     *,
     limit: int | None = None,
     answers: int = 0,
-    english: Path | None = None,
+    translated: Path | None = None,
     splits: tuple[str, ...] = ("tuning", "heldout"),
     workdir: Path,
     settings: Settings | None = None,
@@ -121,8 +121,8 @@ def evaluate_squad(
 ) -> SquadReport:
     """Index the first `limit` paragraphs of a SQuAD file (all by default) and rank their questions;
     with `answers`, also answer a fixed random sample of that many questions of each split
-    (`split_of`; those in `splits`) from the whole index, and every English question of
-    `english` (JSONL of `id`, `question_en`, `answers`, the id a question of the file).
+    (`split_of`; those in `splits`) from the whole index, and every question of `translated`
+    (JSONL of `id`, `question_en` or `question_ja`, `answers`, the id a question of the file).
 
     Each paragraph becomes `workdir/docs/p0000.txt`...; the index in `workdir/index` is built
     incrementally, so a second run reuses every vector.
@@ -141,8 +141,8 @@ def evaluate_squad(
     ranks = [_rank(c.question, c.doc_id, s) for c in _progress(asked, progress)]
     search_seconds = perf_counter() - started
     sample = sample_cases(asked, answers, splits)
-    if english and answers:
-        sample += english_cases(english, paragraphs)
+    if translated and answers:
+        sample += translated_cases(translated, paragraphs)
     cases = list(read_cases(sample, s, progress)) if sample else []
     return SquadReport(
         dataset=path.name,
@@ -181,24 +181,34 @@ def sample_cases(
     return chosen
 
 
-def english_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[AskedCase]:
-    """The English questions of a JSONL file, each over its original question's paragraph."""
+# The fields a translated question may be in (`translated_cases`).
+TRANSLATED = ("question_en", "question_ja")
+
+
+def translated_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[AskedCase]:
+    """The questions of a JSONL file written in another language than the paragraphs (`id`,
+    `question_en` or `question_ja`, `answers`), each over its original question's paragraph and
+    keyed by `selection.pairing`."""
     where = {qid: n for n, p in enumerate(paragraphs) for qid in p.ids}
-    rows = load_qa(path, question="question_en")
+    rows = load_qa(path, question=TRANSLATED)
     missing = [r["id"] for r in rows if r.get("id") not in where]
     if missing:
         raise InvalidEvalFile(f"{path}: ids not among the evaluated paragraphs: {missing[:3]}")
-    return [
-        AskedCase(
-            r["question_en"],
-            "en",
-            split_of(paragraphs[where[r["id"]]].title),
-            paragraph_id(where[r["id"]]),
-            paragraphs[where[r["id"]]].context,
-            [str(a) for a in r["answers"]],
+    cases = []
+    for r in rows:
+        question = next(r[f] for f in TRANSLATED if isinstance(r.get(f), str))
+        paragraph = paragraphs[where[r["id"]]]
+        cases.append(
+            AskedCase(
+                question,
+                pairing(question, paragraph.context),
+                split_of(paragraph.title),
+                paragraph_id(where[r["id"]]),
+                paragraph.context,
+                [str(a) for a in r["answers"]],
+            )
         )
-        for r in rows
-    ]
+    return cases
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class AskedCase:
     """A question with its gold paragraph (a document of the index) and accepted answers."""
 
     question: str
-    lang: str  # selection.pairing: "ja", "en" (English over Japanese) or "en-en"
+    lang: str  # selection.pairing: "ja", "en" (English over Japanese), "ja-en" or "en-en"
     split: str  # "tuning" or "heldout" (`split_of` the article)
     doc_id: str
     context: str
@@ -137,7 +137,9 @@ def grouped(cases: list[ReadCase], thresholds: Mapping[str, float]) -> dict[str,
 # English questions over English text ("en-en"): their own minimum at the Japanese share, the
 # same target; with the fifth reader run the Japanese minimum turned away 0.141 / 0.182 of them
 # (tuning / held-out halves of benchmarks/data/english-articles.json, `qa eval --squad`).
-ABSTENTION_BUDGET = {"ja": 0.05, "en": 0.10, "en-en": 0.05}
+# Japanese questions over English text ("ja-en"): the English-over-Japanese share, the same
+# target; held to the Japanese minimum, they all abstained.
+ABSTENTION_BUDGET = {"ja": 0.05, "en": 0.10, "en-en": 0.05, "ja-en": 0.10}
 
 
 def choose_threshold(cases: Iterable[ReadCase], max_abstained: float = 0.05) -> float:

@@ -125,8 +125,9 @@ def evaluate_qa(
     )
 
 
-def load_qa(path: Path, question: str = "question") -> list[dict[str, Any]]:
-    """The cases of a QA JSONL file; each needs a `question` (or the named field) and `answers`."""
+def load_qa(path: Path, question: tuple[str, ...] = ("question",)) -> list[dict[str, Any]]:
+    """The cases of a QA JSONL file; each needs a `question` (or one of the named fields) and
+    `answers`."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
         cases = [json.loads(line) for line in lines if line.strip()]
@@ -135,10 +136,11 @@ def load_qa(path: Path, question: str = "question") -> list[dict[str, Any]]:
     for n, case in enumerate(cases, start=1):
         if (
             not isinstance(case, dict)
-            or not isinstance(case.get(question), str)
+            or not any(isinstance(case.get(field), str) for field in question)
             or not (isinstance(case.get("answers"), list))
         ):
-            raise InvalidEvalFile(f"{path} case {n} lacks a `{question}` or `answers` list")
+            named = " / ".join(f"`{field}`" for field in question)
+            raise InvalidEvalFile(f"{path} case {n} lacks a {named} or `answers` list")
     return cases
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from qa import answer, search
-from qa.answering import CROSS_LINGUAL_NOTE
+from qa.answering import CROSS_LINGUAL_NOTE, CROSS_LINGUAL_NOTE_JA
 from qa.errors import InvalidQuestion
 
 from .conftest import SEED_ID, SEEDS, dev_cases
@@ -49,6 +49,17 @@ def test_english_questions_say_the_answer_is_quoted_in_japanese(dev_answers) -> 
         a = dev_answers[case["id"]]
         if not a.abstained:
             assert (CROSS_LINGUAL_NOTE in a.text) == (case["lang"] == "en"), a.text
+
+
+def test_a_japanese_question_over_english_text_is_answered_and_says_so(settings) -> None:
+    (settings.docs_dir / "bridge.md").write_text(
+        "The Golden Gate Bridge crosses the strait between San Francisco Bay and the Pacific "
+        "Ocean. It opened to traffic in 1937, after four years of construction.\n",
+        encoding="utf-8",
+    )
+    a = answer("ゴールデン・ゲート・ブリッジが開通したのは何年ですか？", settings=settings)
+    assert not a.abstained and "1937" in a.short, a
+    assert CROSS_LINGUAL_NOTE_JA in a.text and a.citations[0].doc_id == "bridge.md", a.text
 
 
 def test_search_returns_ranked_hits_from_the_index(seed_settings) -> None:

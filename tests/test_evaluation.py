@@ -242,10 +242,13 @@ def test_reading_metrics_apply_the_threshold_to_positives_and_negatives() -> Non
 
 def test_each_pairing_of_languages_is_held_to_its_own_minimum() -> None:
     s = Settings(
-        min_answer_logit=1.0, min_answer_logit_cross_lingual=-3.0, min_answer_logit_english=-0.5
+        min_answer_logit=1.0,
+        min_answer_logit_cross_lingual=-3.0,
+        min_answer_logit_english=-0.5,
+        min_answer_logit_japanese_over_english=-4.0,
     )
-    assert minimums(s) == {"ja": 1.0, "en": -3.0, "en-en": -0.5}
+    assert minimums(s) == {"ja": 1.0, "en": -3.0, "en-en": -0.5, "ja-en": -4.0}
     assert needed_logit("Who spoke?", "ラムジ氏が講演した。", s) == -3.0
     assert needed_logit("誰が講演した？", "ラムジ氏が講演した。", s) == 1.0
     assert needed_logit("Who spoke?", "Ramji spoke.", s) == -0.5
-    assert needed_logit("誰が講演した？", "Ramji spoke.", s) == 1.0
+    assert needed_logit("誰が講演した？", "Ramji spoke.", s) == -4.0

@@ -44,7 +44,7 @@ def test_features_describe_each_span_and_its_passage() -> None:
     assert first["cross"] == 0.0 and first["cross_margin"] == 0.0
 
 
-def test_cross_lingual_features_are_set_for_english_over_japanese_only() -> None:
+def test_cross_lingual_features_are_set_across_scripts_only() -> None:
     japanese, english = _hit("ラムジ氏が講演した。", 0.8), _hit("Ramji gave the talk.", 0.8)
     spans = [ReadSpan(0, 0, 3, 3.0, 1.0), ReadSpan(1, 0, 5, 3.0, 1.0)]
     x = features("Who gave the talk?", [japanese, english], spans)
@@ -55,11 +55,14 @@ def test_cross_lingual_features_are_set_for_english_over_japanese_only() -> None
     assert over_english["cross"] == 0.0 and over_english["cover"] == 1.0
     assert over_japanese["cover"] == over_japanese["cross_cover"] == 0.0
     assert cross_lingual("Who?", "ラムジ") and not cross_lingual("誰?", "ラムジ")
-    assert [pairing(*p) for p in [("Who?", "ラムジ"), ("誰?", "ラムジ"), ("Who?", "Ramji")]] == [
-        "en",
-        "ja",
-        "en-en",
-    ]
+    assert cross_lingual("誰?", "Ramji") and not cross_lingual("Who?", "Ramji")
+    # A Japanese question over English text: the cross-lingual copies, without English units.
+    reverse = _row(features("誰が講演した？", [english], [ReadSpan(0, 0, 5, 3.0, 1.0)]), 0)
+    assert reverse["cross"] == 1.0 and reverse["cross_margin"] == 2.0
+    assert reverse["cross_units"] == 0.0 and reverse["reverse_margin"] == 2.0
+    assert over_japanese["reverse"] == over_english["reverse"] == 0.0
+    pairs = [("Who?", "ラムジ"), ("誰?", "ラムジ"), ("Who?", "Ramji"), ("誰?", "Ramji")]
+    assert [pairing(*p) for p in pairs] == ["en", "ja", "en-en", "ja-en"]
     assert features("Who?", [], []).shape == (0, len(FEATURES))
 
 
