@@ -117,11 +117,11 @@ class Settings(BaseSettings):
     # answer when its log-odds of being right reach min_answer_logit, or
     # min_answer_logit_cross_lingual for a question without Japanese script answered from Japanese
     # text (the reader is far less sure across languages: one minimum for both would make English
-    # questions abstain far more often than Japanese ones), or min_answer_logit_english for one
-    # answered from text without Japanese script. The passage count and the minimums were chosen on
-    # the tuning halves (at most 5% of Japanese, 10% of English-over-Japanese and 5% of
-    # English-over-English answerable questions abstaining: qa.evaluation_answers.ABSTENTION_BUDGET)
-    # and are reported on the held-out halves (benchmarks/fit_selector.py; figures in
+    # questions abstain far more often than Japanese ones), or the two below for text without
+    # Japanese script (qa.selection.pairing). The passage count and the minimums were chosen on
+    # the tuning halves (at most 5% of answerable questions abstaining within a language, 10%
+    # across languages: qa.evaluation_answers.ABSTENTION_BUDGET) and are reported on the
+    # held-out halves (benchmarks/fit_selector.py; figures in
     # benchmarks/README.md). With the third reader run, 2 passages beat 1 on the tuning halves
     # (contains less negatives answered, summed over JSQuAD and JaQuAD: 0.991 against 0.966; 3 also
     # 0.991, and slower). With the fourth, 1, 2 and 3 passages score 0.997, 0.982 and 1.011, with
