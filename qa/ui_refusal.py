@@ -7,8 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from .japanese import has_cjk
-from .questions import asked_topic
+from .japanese import asked_topic, has_cjk
 from .types import Answer, Document
 from .ui_cards import related_cards
 

@@ -1,8 +1,10 @@
-"""What a question asks about, named in words for refusals (SudachiPy's analysis, real)."""
+"""What a question asks about: its content words and terms, whether it points back into the
+conversation, and its topic named in words for refusals (SudachiPy's analysis, real)."""
 
 import pytest
 
-from qa.questions import asked_topic
+from qa.japanese import asked_topic, content_words, refers_back
+from qa.questions import content_terms
 
 
 @pytest.mark.parametrize(
@@ -35,3 +37,41 @@ def test_a_question_word_question_names_its_topic(question: str, topic: str) -> 
 )
 def test_other_questions_have_no_topic(question: str) -> None:
     assert asked_topic(question) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("日米和親条約はいつ締結されたか", ["日米和親条約", "締結"]),
+        ("講演が行われたのはどの都市ですか？", ["講演", "都市"]),
+        ("何人がいくつの賞を受けた？", ["賞"]),  # question words are not what it is about
+        ("Xenの仮想化ドライバは？", ["Xen", "仮想化ドライバ"]),
+        ("それはいつ？", []),
+    ],
+)
+def test_content_words_are_the_nouns_a_question_is_about(text: str, words: list[str]) -> None:
+    assert content_words(text) == words
+
+
+def test_content_terms_are_bigrams_of_content_words_and_english_words() -> None:
+    assert content_terms("講演したのは誰ですか？") == {"講演"}
+    assert content_terms("Xenのライセンスは？") == {"xen", "ライ", "イセ", "セン", "ンス"}
+    assert content_terms("Who gave the talk at the conference?") == {"gave", "talk", "conference"}
+    assert content_terms("長い" * 3000 + "条約") >= {"条約"}  # longer than one analysis
+
+
+@pytest.mark.parametrize(
+    ("question", "refers"),
+    [
+        ("その大統領選挙はいつ？", True),
+        ("それは誰が開発した？", True),
+        ("彼女はどこで生まれた？", True),
+        ("同社の売上高は？", True),
+        ("どこの大学を卒業したの？", False),  # この inside どこの
+        ("4本の弦は、それぞれ何の音？", False),  # それ inside それぞれ
+        ("何があれば他の色が出せますか？", False),  # あれ inside あれば
+        ("Xenのライセンスは？", False),
+    ],
+)
+def test_a_question_refers_back_by_a_whole_word(question: str, refers: bool) -> None:
+    assert refers_back(question) is refers
