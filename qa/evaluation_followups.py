@@ -1,35 +1,48 @@
 """Follow-up questions built from a SQuAD-format file, answered as `answer()` answers them.
 
-No conversational QA set is at hand, so conversations are made from paragraphs with two
-questions that both name the article's title: the first is asked as written, then the second
-with the title replaced by a pronoun ("Xの…" → "その…", "Xは…" → "それは…"), so that only
-the conversation says what it is about. The title is replaced only where it stands as words of
-its own followed by a particle (SudachiPy), not inside a compound ("ポルトガル人").
+No Japanese conversational QA set is at hand, so conversations are made from paragraphs with
+two questions that both name the article's title: the first is asked as written, then the
+second with the title replaced by a pronoun ("Xの…" → "その…", "Xは…" → "それは…"), so that
+only the conversation says what it is about. The title is replaced only where it stands as words
+of its own followed by a particle (SudachiPy), not inside a compound ("ポルトガル人"). English
+ones are written by hand (`written_conversations`). Conversations that change the subject
+(`switches`) check the other side: a question that needs no earlier turn must not suffer
+from one.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from .answering import Retrieved, compose
-from .evaluation import SquadIndex, SquadParagraph, paragraph_id, split_of
+from .evaluation import (
+    SquadIndex,
+    SquadParagraph,
+    asked_cases,
+    paragraph_id,
+    sample_cases,
+    split_of,
+)
 from .evaluation_answers import contains_answer
 from .japanese import morphemes
 from .questions import search_query
 from .reader import build_reader
 from .selection import Selector
 
-Reading = Literal["as asked", "searched"]
+Reading = Literal["as asked", "searched", "alone"]
 _NOUNS = ("名詞", "接頭辞")
 _NEGATIVE_DEPTH = 30  # passages retrieved before the gold one is left out
 
 
 @dataclass(frozen=True)
 class Conversation:
-    """A question, then a follow-up that names its topic only by a pronoun."""
+    """A question, then a follow-up that names its topic only by a pronoun (or, in a switch,
+    one about another article that names everything it asks about)."""
 
     split: str
     paragraph: int  # the file's paragraph n, document `paragraph_id(n)` of an index_squad index
@@ -93,20 +106,60 @@ def conversations(
     return [c for split in splits for c in chosen[split]]
 
 
+def written_conversations(path: Path, paragraphs: list[SquadParagraph]) -> list[Conversation]:
+    """The conversations of a JSONL file (benchmarks/data/english-followups.jsonl: `title`,
+    `first`, `follow_up`, `paragraph` (its number within the article), `answers`) over the
+    paragraphs of the SQuAD file they were written for."""
+    numbers: dict[str, list[int]] = {}
+    for n, p in enumerate(paragraphs):
+        numbers.setdefault(p.title, []).append(n)
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [
+        Conversation(
+            split_of(row["title"]),
+            numbers[row["title"]][row["paragraph"]],
+            row["first"],
+            row["follow_up"],
+            row["answers"],
+        )
+        for row in rows
+    ]
+
+
+def switches(
+    paragraphs: list[SquadParagraph], per_split: int, splits: Iterable[str] = ("tuning", "heldout")
+) -> list[Conversation]:
+    """Conversations that change the subject: each of `sample_cases`' questions, asked after the
+    next sampled question of its split that is about another article."""
+    numbers = {paragraph_id(n): n for n in range(len(paragraphs))}
+    out = []
+    for split in splits:
+        cases = sample_cases(asked_cases(paragraphs), per_split, (split,))
+        for i, case in enumerate(cases):
+            n = numbers[case.doc_id]
+            others = cases[i + 1 :] + cases[:i]
+            title = paragraphs[n].title
+            first = next((c for c in others if paragraphs[numbers[c.doc_id]].title != title), None)
+            if first:
+                out.append(Conversation(split, n, first.question, case.question, case.answers))
+    return out
+
+
 def ask_follow_ups(
     cases: list[Conversation], indexed: SquadIndex, reading: Reading = "as asked"
 ) -> dict[str, FollowUpMetrics]:
     """Ask each follow-up after its first question, per split. `reading` is what the reader
     reads: the follow-up "as asked" (what `answer()` does) or the "searched" query (the first
-    turn and the follow-up), the selector judging with the searched query either way."""
+    turn and the follow-up), the selector judging with the searched query either way; or the
+    follow-up "alone", searched and read without the first turn."""
     s, embedder, searcher = indexed.settings, indexed.embedder, indexed.searcher
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
     selector = Selector.load(s.selector_weights)
     documents = searcher.store.documents
     rows: dict[str, list[tuple[bool, bool, bool | None]]] = {}
     for c in cases:
-        searched = search_query(c.follow_up, [c.first])
-        asked = c.follow_up if reading == "as asked" else searched
+        searched = c.follow_up if reading == "alone" else search_query(c.follow_up, [c.first])
+        asked = searched if reading == "searched" else c.follow_up
         hits = searcher.search(
             searched, embedder.encode_query(searched), _NEGATIVE_DEPTH, s.lexical_weight
         )

@@ -1,6 +1,7 @@
-"""Two-turn conversations whose second turn refers back: tests/data/followups.jsonl over the
-seed article, and conversations built from the held-out paragraphs of tests/data/jsquad-sample.json
-(`qa.evaluation_followups`; JSQuAD v1.3 valid, JGLUE, CC BY-SA 4.0)."""
+"""Two-turn conversations: second turns that refer back (tests/data/followups.jsonl over the
+seed article, conversations built from the held-out paragraphs of tests/data/jsquad-sample.json,
+`qa.evaluation_followups`, JSQuAD v1.3 valid, JGLUE, CC BY-SA 4.0; and English ones written for
+kotae, benchmarks/data/english-followups.jsonl) and second turns that change the subject."""
 
 import json
 from pathlib import Path
@@ -10,13 +11,20 @@ import pytest
 from qa import answer, search
 from qa.config import Settings
 from qa.evaluation import SquadIndex, index_squad
-from qa.evaluation_followups import ask_follow_ups, conversations, referring
+from qa.evaluation_followups import (
+    ask_follow_ups,
+    conversations,
+    referring,
+    switches,
+    written_conversations,
+)
 from qa.evaluation_qa import overlaps
 from qa.questions import search_query
 
 from .conftest import DATA, SEED_ID, SEEDS
 
 ARTICLE = (SEEDS / SEED_ID).read_text(encoding="utf-8")
+WRITTEN = Path(__file__).parent.parent / "benchmarks" / "data"
 CASES = [
     json.loads(line)
     for line in (Path(__file__).parent / "data" / "followups.jsonl").read_text("utf-8").splitlines()
@@ -56,6 +64,7 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
         ("なぜ？", ["Xenとは？", "それはいつ？"], "Xenとは？ それはいつ？ なぜ？"),
         ("ノベルが開発中のXenの仮想化ドライバのライセンスは？", ["講演は？"], None),
         ("それは？", [], None),
+        ("ヴェルトハイムはどこの州と隣接している？", ["Xenとは？"], None),  # どこの names it
         ("それは？", [{"role": "assistant", "content": "答え"}], None),
     ],
 )
@@ -79,6 +88,37 @@ def test_held_out_follow_ups_are_read_as_asked(sample_index) -> None:
     # 0.722 / 0.028 / 0.029. Last round's selector: 0.944 / 0.028 / 0.143 as asked.
     assert as_asked.contained >= 0.85 and as_asked.contained > searched.contained, as_asked
     assert as_asked.abstained <= 0.10 and as_asked.negatives_answered <= 0.30, as_asked
+
+
+def test_a_change_of_subject_is_answered_as_if_asked_alone(sample_index) -> None:
+    cases = switches(sample_index.paragraphs, 60, splits=("heldout",))
+    asked = ask_follow_ups(cases, sample_index)["heldout"]
+    alone = ask_follow_ups(cases, sample_index, "alone")["heldout"]
+    assert asked.conversations == alone.conversations == 60
+    # Measured over 100 such conversations: 0.900 / 0.030 / 0.071 either way. A question that
+    # names everything it asks about is searched on its own, whatever came before; one that
+    # points back by a word of its own ("its") is searched with the earlier turn, which costs
+    # a little (benchmarks/eval_followups.py, held-out switches, as asked against alone:
+    # JSQuAD contains 0.910 against 0.920, English 0.818 against 0.848).
+    assert asked.contained >= alone.contained - 0.04, (asked, alone)
+    assert asked.abstained <= alone.abstained + 0.04, (asked, alone)
+
+
+@pytest.fixture(scope="module")
+def english_index(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> SquadIndex:
+    work = tmp_path_factory.mktemp("english-follow-ups")
+    return index_squad(WRITTEN / "english-articles.json", work, Settings(cache_dir=model_cache))
+
+
+def test_held_out_english_follow_ups(english_index) -> None:
+    cases = written_conversations(WRITTEN / "english-followups.jsonl", english_index.paragraphs)
+    asked = ask_follow_ups([c for c in cases if c.split == "heldout"], english_index)["heldout"]
+    assert asked.conversations == 44
+    # Measured: contains 0.795, abstains 0.136, negatives answered 0.114 (44). Asked without
+    # the first turn they do better over these 72 paragraphs (0.841 / 0.068 / 0.159): see
+    # benchmarks/README.md, "Follow-ups".
+    assert asked.contained >= 0.70 and asked.abstained <= 0.20, asked
+    assert asked.negatives_answered <= 0.25, asked
 
 
 @pytest.mark.parametrize(
