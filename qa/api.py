@@ -20,7 +20,7 @@ from .docs_folder import add_files, remove_files
 from .embedding import Embedder, load_embedder
 from .errors import IndexNotFound
 from .index import IndexedDocument, current_generation, load_catalog
-from .questions import Turn, check_question, search_query
+from .questions import Turn, check_question, searched_turn
 from .reader import Reader, build_reader
 from .search import Searcher
 from .selection import Selector
@@ -112,11 +112,15 @@ def answer_stream(
     passages they cite support them; otherwise the extractive answer, with a notice)."""
     s = _settings(settings, k=k, index_dir=index_dir, docs_dir=docs_dir)
     cleaned = check_question(question, s.max_question_chars)
-    searched = search_query(cleaned, history)
     embedder = _embedder(s)
     searcher = _searcher(s, embedder)
-    vector = embedder.encode_query(searched)
-    hits = searcher.search(searched, vector, s.top_k, s.lexical_weight)
+    searched, hits = searched_turn(
+        cleaned,
+        history,
+        lambda query: searcher.search(
+            query, embedder.encode_query(query), s.top_k, s.lexical_weight
+        ),
+    )
     found = Retrieved(hits, searcher.store.documents)
     extractive = compose(cleaned, searched, found, _reader(s, embedder), _selector(s), s)
     if not s.llm_url or not hits:

@@ -16,6 +16,7 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -30,9 +31,10 @@ from .evaluation import (
 )
 from .evaluation_answers import contains_answer
 from .japanese import morphemes
-from .questions import search_query
+from .questions import searched_turn
 from .reader import build_reader
 from .selection import Selector
+from .types import Hit
 
 Reading = Literal["as asked", "searched", "alone"]
 _NOUNS = ("名詞", "接頭辞")
@@ -158,15 +160,23 @@ def ask_follow_ups(
     documents = searcher.store.documents
     rows: dict[str, list[tuple[bool, bool, bool | None]]] = {}
     for c in cases:
-        searched = c.follow_up if reading == "alone" else search_query(c.follow_up, [c.first])
+        gold = paragraph_id(c.paragraph)
+
+        def search(query: str, without: str = "") -> list[Hit]:
+            hits = searcher.search(
+                query, embedder.encode_query(query), _NEGATIVE_DEPTH, s.lexical_weight
+            )
+            return [h for h in hits if h.doc_id != without][: s.top_k]
+
+        history = [] if reading == "alone" else [c.first]
+        searched, hits = searched_turn(c.follow_up, history, search)
         asked = searched if reading == "searched" else c.follow_up
-        hits = searcher.search(
-            searched, embedder.encode_query(searched), _NEGATIVE_DEPTH, s.lexical_weight
-        )
-        a = compose(asked, searched, Retrieved(hits[: s.top_k], documents), reader, selector, s)
-        others = [h for h in hits if h.doc_id != paragraph_id(c.paragraph)][: s.top_k]
+        a = compose(asked, searched, Retrieved(hits, documents), reader, selector, s)
+        # Without its paragraph, the turn is searched again: what it is joined to may differ.
+        searched, others = searched_turn(c.follow_up, history, partial(search, without=gold))
         negative = None
         if not any(contains_answer(h.text, c.answers) for h in others):
+            asked = searched if reading == "searched" else c.follow_up
             n = compose(asked, searched, Retrieved(others, documents), reader, selector, s)
             negative = not n.abstained
         contained = not a.abstained and contains_answer(a.text, c.answers)

@@ -110,6 +110,17 @@ def english_index(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -
     return index_squad(WRITTEN / "english-articles.json", work, Settings(cache_dir=model_cache))
 
 
+def test_a_question_naming_its_subject_leaves_the_conversation_out(english_index) -> None:
+    s = english_index.settings
+    question = "On what date was Lisbon hit by its great earthquake?"  # "its" is its own
+    switch = answer(question, history=["When did Marie Curie move to Paris?"], settings=s)
+    assert switch.searched_query == question
+    assert not switch.abstained and "1755" in switch.short
+    follow_up = answer("Where does it rise?", history=["How long is the Danube?"], settings=s)
+    assert follow_up.searched_query == "How long is the Danube? Where does it rise?"
+    assert "Black Forest" in follow_up.short
+
+
 def test_held_out_english_follow_ups(english_index) -> None:
     cases = written_conversations(WRITTEN / "english-followups.jsonl", english_index.paragraphs)
     asked = ask_follow_ups([c for c in cases if c.split == "heldout"], english_index)["heldout"]

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jsonl_lines import load_lines
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "english-articles.json"
 PATH = HERE / "english-articles-ja.jsonl"
@@ -33,27 +35,6 @@ def source_questions(doc: dict[str, Any]) -> list[tuple[str, list[str]]]:
         for para in art["paragraphs"]
         for qa in para["qas"]
     ]
-
-
-def load_lines(errors: list[str]) -> list[dict[str, Any]]:
-    """Parse the JSONL file, one object per non-empty line; record lines that do not parse."""
-    rows: list[dict[str, Any]] = []
-    for n, line in enumerate(PATH.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            errors.append(f"line {n}: empty line")
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"line {n}: not JSON: {e}")
-            continue
-        if not isinstance(row, dict):
-            errors.append(f"line {n}: not a JSON object")
-            continue
-        if set(row) != KEYS:
-            errors.append(f"line {n}: keys {sorted(row)}, want {sorted(KEYS)}")
-        rows.append(row)
-    return rows
 
 
 def check_row(
@@ -88,7 +69,7 @@ def main() -> int:
     errors: list[str] = []
     warnings: list[str] = []
     try:
-        rows = load_lines(errors)
+        rows = load_lines(PATH, KEYS, errors)
     except OSError as e:
         print(f"{PATH.name}: cannot read: {e}", file=sys.stderr)
         return 1

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jsonl_lines import load_lines
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "english-articles.json"
 PATH = HERE / "english-followups.jsonl"
@@ -50,27 +52,6 @@ def wanted_ids(n_articles: int) -> list[str]:
 def title_words(title: str) -> list[str]:
     """The lower-cased words of a title of at least MIN_TITLE_WORD letters."""
     return [w.lower() for w in re.split(r"[^A-Za-z]+", title) if len(w) >= MIN_TITLE_WORD]
-
-
-def load_lines(errors: list[str]) -> list[dict[str, Any]]:
-    """Parse the JSONL file, one object per non-empty line; record lines that do not parse."""
-    rows: list[dict[str, Any]] = []
-    for n, line in enumerate(PATH.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            errors.append(f"line {n}: empty line")
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            errors.append(f"line {n}: not JSON: {e}")
-            continue
-        if not isinstance(row, dict):
-            errors.append(f"line {n}: not a JSON object")
-            continue
-        if set(row) != KEYS:
-            errors.append(f"line {n}: keys {sorted(row)}, want {sorted(KEYS)}")
-        rows.append(row)
-    return rows
 
 
 def check_question(errors: list[str], cid: str, key: str, text: Any) -> bool:
@@ -158,7 +139,7 @@ def main() -> int:
         return 1
     errors: list[str] = []
     try:
-        rows = load_lines(errors)
+        rows = load_lines(PATH, KEYS, errors)
     except OSError as e:
         print(f"{PATH.name}: cannot read: {e}", file=sys.stderr)
         return 1
