@@ -50,10 +50,13 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
         if _holds_evidence(case, [(c.start, c.end) for c in a.citations]):
             cited.append(case["id"])
     assert len(retrieved) >= 0.8 * len(CASES), f"evidence in the top 3 passages for {retrieved}"
-    # Measured 13/16 (ja11, ja17 and en06 miss): the reader reads the follow-up as asked, which
-    # held-out follow-ups favour (test_held_out_follow_ups_are_read_as_asked); reading both
-    # turns, 15/16 were cited here. The seed is a diagnostic: nothing was chosen on it.
-    assert len(cited) >= 13, f"evidence cited for {cited}"
+    # Measured 11/16 (ja11, ja13, ja17, ja25 and en06 miss): the reader reads the follow-up as
+    # asked, which held-out follow-ups favour (test_held_out_follow_ups_are_read_as_asked);
+    # reading both turns, 15/16 were cited here. ja13 and ja25 were cited before follow-ups
+    # were read where the question alone points in the document (`questions.placed`, chosen on
+    # the tuning halves): in this one-document index that is the question alone's best chunk.
+    # The seed is a diagnostic: nothing was chosen on it.
+    assert len(cited) >= 11, f"evidence cited for {cited}"
 
 
 @pytest.mark.parametrize(
@@ -121,15 +124,27 @@ def test_a_question_naming_its_subject_leaves_the_conversation_out(english_index
     assert "Black Forest" in follow_up.short
 
 
+def test_a_follow_up_reads_the_part_of_the_document_it_asks_about(english_index) -> None:
+    s = english_index.settings
+    # The conversation finds Vermeer's paragraph; the follow-up's answer is in its second chunk.
+    a = answer(
+        "What blue pigment did he use?",
+        history=["How many paintings are attributed to Vermeer?"],
+        settings=s,
+    )
+    assert a.searched_query.startswith("How many paintings")
+    assert not a.abstained and "ultramarine" in a.short, a.reason
+
+
 def test_held_out_english_follow_ups(english_index) -> None:
     cases = written_conversations(WRITTEN / "english-followups.jsonl", english_index.paragraphs)
     asked = ask_follow_ups([c for c in cases if c.split == "heldout"], english_index)["heldout"]
     assert asked.conversations == 44
-    # Measured: contains 0.795, abstains 0.136, negatives answered 0.114 (44). Asked without
-    # the first turn they do better over these 72 paragraphs (0.841 / 0.068 / 0.159): see
-    # benchmarks/README.md, "Follow-ups".
-    assert asked.contained >= 0.70 and asked.abstained <= 0.20, asked
-    assert asked.negatives_answered <= 0.25, asked
+    # Measured: contains 0.909, abstains 0.045, negatives answered 0.045 (44); asked without
+    # the first turn 0.841 / 0.068 / 0.159, and before `questions.placed` 0.795 / 0.136 / 0.114
+    # (benchmarks/README.md, "Follow-ups").
+    assert asked.contained >= 0.80 and asked.abstained <= 0.12, asked
+    assert asked.negatives_answered <= 0.20, asked
 
 
 @pytest.mark.parametrize(

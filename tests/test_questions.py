@@ -4,7 +4,8 @@ conversation, and its topic named in words for refusals (SudachiPy's analysis, r
 import pytest
 
 from qa.japanese import asked_topic, content_words, refers_back
-from qa.questions import content_terms
+from qa.questions import content_terms, placed
+from qa.types import Hit
 
 
 @pytest.mark.parametrize(
@@ -75,3 +76,24 @@ def test_content_terms_are_bigrams_of_content_words_and_english_words() -> None:
 )
 def test_a_question_refers_back_by_a_whole_word(question: str, refers: bool) -> None:
     assert refers_back(question) is refers
+
+
+def _hit(chunk_id: str) -> Hit:
+    doc_id = chunk_id.split("#")[0]
+    return Hit(doc_id, chunk_id, 0, 1, chunk_id, 1.0, 0.9, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("found", "alone", "expected"),
+    [
+        (["a#0", "b#0"], ["a#1", "c#0"], ["a#1", "b#0"]),
+        (["a#0", "a#2", "b#0"], ["a#2", "c#0", "a#1"], ["a#2", "a#1", "b#0"]),
+        (["a#0", "b#0"], ["c#0", "d#0"], ["a#0", "b#0"]),  # nothing of theirs: as found
+        (["b#1", "a#0"], ["a#0", "b#0"], ["b#0", "a#0"]),
+    ],
+)
+def test_a_joined_turn_reads_its_documents_where_the_question_points(
+    found: list[str], alone: list[str], expected: list[str]
+) -> None:
+    got = placed([_hit(c) for c in found], [_hit(c) for c in alone])
+    assert [hit.chunk_id for hit in got] == expected
