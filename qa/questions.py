@@ -87,11 +87,13 @@ def placed(found: list[Hit], alone: list[Hit]) -> list[Hit]:
     conversation says which document, the question where in it.
 
     Why: joined to an earlier question about another part of the same document, a follow-up
-    was searched to the chunk that answers the earlier one. On the tuning halves of
+    was read at the chunk that answers the earlier one. On the tuning halves of
     benchmarks/eval_followups.py, English follow-ups 0.808 / 0.096 / 0.115 → 0.885 / 0.058 /
-    0.115 (contains / abstains / negatives answered), JaQuAD ones 0.808 / 0.077 / 0.275 →
-    0.808 / 0.077 / 0.265, the other rows unchanged; held out, English 0.795 / 0.136 / 0.114
-    → 0.909 / 0.045 / 0.045 and JaQuAD 0.770 / 0.100 / 0.247 → 0.800 / 0.080 / 0.257.
+    0.115 (contains / abstains / negatives answered), every other row unchanged; held out,
+    English 0.795 / 0.136 / 0.114 → 0.909 / 0.045 / 0.045, JaQuAD 0.770 / 0.100 / 0.247 →
+    0.790 / 0.090 / 0.233. Fusing the two rankings instead cost the JaQuAD follow-ups (tuning
+    contains 0.808 → 0.692). In an index of one long document this reads the question alone's
+    best chunks, which costs bare Japanese follow-ups (benchmarks/README.md, "Follow-ups").
 
     Example: found [a#0, b#0], alone [a#1, c#0] -> [a#1, b#0]
     """
