@@ -12,10 +12,13 @@ the first turn is worth, "alone" (the follow-up without the conversation). Switc
 (`qa.evaluation_followups.switches`): sampled questions each asked after a question about
 another article, as asked and alone; asked well, they come out as alone. Negatives: the
 question again without its own paragraph, kept only when no remaining passage holds a gold
-answer. Run (about 20 minutes on 2 cores; the indexes are those of calibrate_abstention.py,
-cached in --workdir):
+answer. With --articles each article is indexed as one document (its paragraphs a blank line
+apart, as a user's long document): the conversation then says little about which chunk to read,
+and a negative leaves out only the chunks of the answer's paragraph. Run (about 20 minutes on 2
+cores; the paragraph indexes are those of calibrate_abstention.py, cached in --workdir, default
+work/calib, or work/articles with --articles):
 
-    .venv/bin/python benchmarks/eval_followups.py [--conversations 100] [--workdir work/calib]
+    .venv/bin/python benchmarks/eval_followups.py [--conversations 100] [--articles] [--workdir W]
 """
 
 from __future__ import annotations
@@ -44,13 +47,15 @@ SETS = {  # name: (SQuAD file, follow-ups written for it, or None to build them)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100, help="per split and set")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
+    parser.add_argument("--articles", action="store_true", help="one document per article")
+    parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
+    workdir = args.workdir or ROOT / "work" / ("articles" if args.articles else "calib")
 
     print(f"{'':28}{'reader reads':>14}{'n':>6}{'contains':>10}{'abstains':>10}", end="")
     print(f"{'neg n':>7}{'neg ans':>9}")
     for name, (path, written) in SETS.items():
-        indexed = index_squad(path, args.workdir / name)
+        indexed = index_squad(path, workdir / name, articles=args.articles)
         paragraphs = indexed.paragraphs
         follow_ups = (
             written_conversations(written, paragraphs)

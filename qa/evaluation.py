@@ -34,12 +34,14 @@ from .index import load_index
 from .search import Searcher
 from .selection import pairing
 from .stores.embedded import EmbeddedStore
+from .text import clean
+from .types import Hit
 
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
 _EVIDENCE_DEPTH = 3  # the evidence must be in one of this many passages
 SAMPLE_SEED = 5  # the answered sample is the same on every run
-_PARAGRAPH_FILE = re.compile(r"p\d{4,}\.txt")
+_DOCUMENT_FILE = re.compile(r"[pa]\d{4,}\.txt")  # written by write_documents
 
 
 @dataclass(frozen=True)
@@ -223,34 +225,74 @@ class SquadParagraph:
 
 
 @dataclass(frozen=True)
+class Located:
+    """Where a paragraph is indexed: a document and the span of its text."""
+
+    doc_id: str
+    start: int
+    end: int
+
+    def holds(self, hit: Hit) -> bool:
+        """Whether the retrieved chunk overlaps the paragraph."""
+        return hit.doc_id == self.doc_id and hit.start < self.end and hit.end > self.start
+
+
+@dataclass(frozen=True)
 class SquadIndex:
     """A SQuAD file indexed in a work folder, ready to search (for benchmarks)."""
 
     paragraphs: list[SquadParagraph]
+    places: list[Located]  # per paragraph
     settings: Settings
     embedder: Embedder
     searcher: Searcher
 
 
-def index_squad(path: Path, workdir: Path, settings: Settings | None = None) -> SquadIndex:
-    """Write one document per paragraph to `workdir/docs` and bring `workdir/index` up to date
-    (with `settings`, default the environment's, pointed there)."""
+def index_squad(
+    path: Path, workdir: Path, settings: Settings | None = None, *, articles: bool = False
+) -> SquadIndex:
+    """Write one document per paragraph (`paragraph_id`) to `workdir/docs`, or with `articles`
+    one per article (its paragraphs in file order, a blank line apart: a user's long document),
+    and bring `workdir/index` up to date (with `settings`, default the environment's, pointed
+    there)."""
     paragraphs = load_squad(path)
     # Embedded whatever QA_STORE says: sweeps score every chunk, from the local segments.
     s = (settings or Settings.load()).replace(
         docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded"
     )
-    write_paragraphs(s.docs_dir, [p.context for p in paragraphs])
+    texts, places = _articles(paragraphs) if articles else _paragraphs(paragraphs)
+    write_documents(s.docs_dir, texts)
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
     return SquadIndex(
         paragraphs,
+        places,
         s,
         embedder,
         Searcher(
             EmbeddedStore(load_index(s.index_dir)), load_dictionary(s.cache_dir, s.dictionary_terms)
         ),
     )
+
+
+def _paragraphs(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[Located]]:
+    ids = [paragraph_id(n) for n in range(len(paragraphs))]
+    texts = dict(zip(ids, (p.context for p in paragraphs), strict=True))
+    return texts, [Located(i, 0, len(clean(texts[i]))) for i in ids]
+
+
+def _articles(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[Located]]:
+    titles = sorted({p.title for p in paragraphs})
+    names = {title: f"a{n:04d}.txt" for n, title in enumerate(titles)}
+    texts: dict[str, str] = {}
+    places = []
+    for p in paragraphs:
+        name = names[p.title]
+        # Documents are stored `clean`ed; the span is counted in the stored text.
+        start = len(clean(texts[name])) + 2 if name in texts else 0
+        texts[name] = f"{texts[name]}\n\n{p.context}" if name in texts else p.context
+        places.append(Located(name, start, start + len(clean(p.context))))
+    return texts, places
 
 
 def load_squad(path: Path) -> list[SquadParagraph]:
@@ -273,13 +315,17 @@ def load_squad(path: Path) -> list[SquadParagraph]:
 
 
 def write_paragraphs(folder: Path, contexts: list[str]) -> None:
-    """Make `folder` hold exactly p0000.txt... with these texts (other p*.txt are removed)."""
+    """Make `folder` hold exactly p0000.txt... with these texts (`write_documents`)."""
+    write_documents(folder, {paragraph_id(n): text for n, text in enumerate(contexts)})
+
+
+def write_documents(folder: Path, texts: dict[str, str]) -> None:
+    """Make `folder` hold exactly these documents among its p0000.txt / a0000.txt files."""
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {paragraph_id(n): text for n, text in enumerate(contexts)}
     for old in folder.iterdir():
-        if _PARAGRAPH_FILE.fullmatch(old.name) and old.name not in wanted:
+        if _DOCUMENT_FILE.fullmatch(old.name) and old.name not in texts:
             old.unlink()
-    for name, text in wanted.items():
+    for name, text in texts.items():
         target = folder / name
         data = text.encode()
         # Builds compare content hashes, so this only saves writes on a rerun.

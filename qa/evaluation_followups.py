@@ -22,6 +22,7 @@ from typing import Literal
 
 from .answering import Retrieved, compose
 from .evaluation import (
+    Located,
     SquadIndex,
     SquadParagraph,
     asked_cases,
@@ -47,7 +48,7 @@ class Conversation:
     one about another article that names everything it asks about)."""
 
     split: str
-    paragraph: int  # the file's paragraph n, document `paragraph_id(n)` of an index_squad index
+    paragraph: int  # the file's paragraph n (`SquadIndex.places[n]`: where it is indexed)
     first: str
     follow_up: str
     answers: list[str]
@@ -150,7 +151,8 @@ def switches(
 def ask_follow_ups(
     cases: list[Conversation], indexed: SquadIndex, reading: Reading = "as asked"
 ) -> dict[str, FollowUpMetrics]:
-    """Ask each follow-up after its first question, per split. `reading` is what the reader
+    """Ask each follow-up after its first question, per split, and again without its paragraph
+    (the chunks that overlap it, `SquadIndex.places`) as a negative. `reading` is what the reader
     reads: the follow-up "as asked" (what `answer()` does) or the "searched" query (the first
     turn and the follow-up), the selector judging with the searched query either way; or the
     follow-up "alone", searched and read without the first turn."""
@@ -160,13 +162,13 @@ def ask_follow_ups(
     documents = searcher.store.documents
     rows: dict[str, list[tuple[bool, bool, bool | None]]] = {}
     for c in cases:
-        gold = paragraph_id(c.paragraph)
+        gold = indexed.places[c.paragraph]
 
-        def search(query: str, without: str = "") -> list[Hit]:
+        def search(query: str, without: Located | None = None) -> list[Hit]:
             hits = searcher.search(
                 query, embedder.encode_query(query), _NEGATIVE_DEPTH, s.lexical_weight
             )
-            return [h for h in hits if h.doc_id != without][: s.top_k]
+            return [h for h in hits if not (without and without.holds(h))][: s.top_k]
 
         history = [] if reading == "alone" else [c.first]
         searched, hits = searched_turn(c.follow_up, history, search)
