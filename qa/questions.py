@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from itertools import zip_longest
 
 from .errors import InvalidQuestion
 from .japanese import content_words, has_cjk, refers_back
@@ -82,9 +83,10 @@ def searched_turn(
 
 
 def placed(found: list[Hit], alone: list[Hit]) -> list[Hit]:
-    """The documents of `found` (the conversation's search) in its order, each read at the
-    chunk the question alone ranks best among those of it either search found: the
-    conversation says which document, the question where in it.
+    """The documents of `found` (the conversation's search) in its order, each read at its
+    chunks that either search found, taken in turn from the question alone's ranking and the
+    conversation's: the conversation says which document, the question where in it, and in
+    one long document the conversation's chunk is read too.
 
     Why: joined to an earlier question about another part of the same document, a follow-up
     was read at the chunk that answers the earlier one. On the tuning halves of
@@ -92,20 +94,26 @@ def placed(found: list[Hit], alone: list[Hit]) -> list[Hit]:
     0.115 (contains / abstains / negatives answered), every other row unchanged; held out,
     English 0.795 / 0.136 / 0.114 → 0.909 / 0.045 / 0.045, JaQuAD 0.770 / 0.100 / 0.247 →
     0.790 / 0.090 / 0.233. Fusing the two rankings instead cost the JaQuAD follow-ups (tuning
-    contains 0.808 → 0.692). In an index of one long document this reads the question alone's
-    best chunks, which costs bare Japanese follow-ups (benchmarks/README.md, "Follow-ups").
+    contains 0.808 → 0.692). With whole articles as documents (`eval_followups.py --articles`),
+    reading only the question alone's chunks cost bare Japanese follow-ups; taking the
+    conversation's in turn, JaQuAD tuning 0.769 / 0.128 / 0.174 → 0.795 / 0.103 / 0.174, held
+    out 0.720 / 0.120 / 0.227 → 0.730 / 0.120 / 0.216, JSQuAD tuning contains 0.780 → 0.790,
+    the English rows and every switch unchanged.
 
-    Example: found [a#0, b#0], alone [a#1, c#0] -> [a#1, b#0]
+    Example: found [a#0, b#0], alone [a#1, c#0] -> [a#1, b#0];
+    found [a#0, a#1, a#2], alone [a#3, a#4] -> [a#3, a#0, a#4]
     """
     rank = {hit.chunk_id: r for r, hit in enumerate(alone)}
     chunks: dict[str, dict[str, Hit]] = {}
     for hit in [*found, *alone]:
         chunks.setdefault(hit.doc_id, {}).setdefault(hit.chunk_id, hit)
-    best_first = {
-        doc: sorted(held.values(), key=lambda hit: rank.get(hit.chunk_id, len(alone)))
-        for doc, held in chunks.items()
-    }
-    return [best_first[hit.doc_id].pop(0) for hit in found]
+    in_turn: dict[str, list[Hit]] = {}
+    for doc, held in chunks.items():
+        by_alone = sorted(held.values(), key=lambda hit: rank.get(hit.chunk_id, len(alone)))
+        by_found = [held[hit.chunk_id] for hit in found if hit.doc_id == doc]
+        both = (hit for pair in zip_longest(by_alone, by_found) for hit in pair if hit)
+        in_turn[doc] = list({hit.chunk_id: hit for hit in both}.values())
+    return [in_turn[hit.doc_id].pop(0) for hit in found]
 
 
 def content_terms(text: str) -> set[str]:

@@ -87,7 +87,10 @@ def _hit(chunk_id: str) -> Hit:
     ("found", "alone", "expected"),
     [
         (["a#0", "b#0"], ["a#1", "c#0"], ["a#1", "b#0"]),
-        (["a#0", "a#2", "b#0"], ["a#2", "c#0", "a#1"], ["a#2", "a#1", "b#0"]),
+        # A document read twice: the question's chunk, then the conversation's.
+        (["a#0", "a#2", "b#0"], ["a#2", "c#0", "a#1"], ["a#2", "a#0", "b#0"]),
+        # One long document: the question's and the conversation's best chunks in turn.
+        (["a#0", "a#1", "a#2"], ["a#3", "a#4", "a#0"], ["a#3", "a#0", "a#4"]),
         (["a#0", "b#0"], ["c#0", "d#0"], ["a#0", "b#0"]),  # nothing of theirs: as found
         (["b#1", "a#0"], ["a#0", "b#0"], ["b#0", "a#0"]),
     ],
