@@ -284,15 +284,17 @@ def _paragraphs(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[
 def _articles(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[Located]]:
     titles = sorted({p.title for p in paragraphs})
     names = {title: f"a{n:04d}.txt" for n, title in enumerate(titles)}
-    texts: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
+    ends: dict[str, int] = {}
     places = []
     for p in paragraphs:
         name = names[p.title]
-        # Documents are stored `clean`ed; the span is counted in the stored text.
-        start = len(clean(texts[name])) + 2 if name in texts else 0
-        texts[name] = f"{texts[name]}\n\n{p.context}" if name in texts else p.context
-        places.append(Located(name, start, start + len(clean(p.context))))
-    return texts, places
+        # Documents are stored `clean`ed: spans count in that text, paragraphs "\n\n" apart.
+        start = ends[name] + 2 if name in ends else 0
+        ends[name] = start + len(clean(p.context))
+        parts.setdefault(name, []).append(p.context)
+        places.append(Located(name, start, ends[name]))
+    return {name: "\n\n".join(texts) for name, texts in parts.items()}, places
 
 
 def load_squad(path: Path) -> list[SquadParagraph]:

@@ -111,7 +111,7 @@ def placed(found: list[Hit], alone: list[Hit]) -> list[Hit]:
     for doc, held in chunks.items():
         by_alone = sorted(held.values(), key=lambda hit: rank.get(hit.chunk_id, len(alone)))
         by_found = [held[hit.chunk_id] for hit in found if hit.doc_id == doc]
-        both = (hit for pair in zip_longest(by_alone, by_found) for hit in pair if hit)
+        both = (hit for pair in zip_longest(by_alone, by_found) for hit in pair if hit is not None)
         in_turn[doc] = list({hit.chunk_id: hit for hit in both}.values())
     return [in_turn[hit.doc_id].pop(0) for hit in found]
 
