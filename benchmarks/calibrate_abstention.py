@@ -7,18 +7,23 @@ jsquad-tuning2-en.jsonl choose, jsquad-heldout-en.jsonl only reports) and its En
 English questions (english-articles.json, all 144, and their Japanese versions). Articles are
 split by `qa.evaluation.split_of`.
 
+With --articles each article is one document instead (its paragraphs a blank line apart, the
+indexes of eval_followups.py --articles): a user's long document.
+
 Positives: sampled questions asked of the whole index. Negatives: the same questions with their
-own paragraph left out of the results, kept only when no remaining passage holds a gold answer
-(Wikipedia repeats facts). Each question goes through `answering.compose` once with abstention
+own paragraph left out of the results (the chunks that overlap it: in an article, its
+neighbours stay), kept only when no remaining passage holds a gold answer (Wikipedia repeats
+facts). Each question goes through `answering.compose` once with abstention
 off (`qa.evaluation_answers.read_cases`), keeping the answer's log-odds; `choose_threshold`
 picks the strictest minimum at which at most a share of the tuning half's answerable questions
 abstain (`ABSTENTION_BUDGET`: 5% of Japanese ones, 10% of English ones over Japanese text, 5%
 of English ones over English text, 10% of Japanese ones over English text), for each pairing
 separately (and at 5% for all together), and every row is reported at the chosen minimums and
 at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py chose the same
-way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir):
+way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, default work/calib,
+or work/articles with --articles):
 
-    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--workdir work/calib]
+    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles]
 """
 
 from __future__ import annotations
@@ -61,25 +66,28 @@ SETS = {  # name: (SQuAD file, files of its questions in the other language)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
+    parser.add_argument("--articles", action="store_true", help="one document per article")
+    parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()
+    workdir = args.workdir or ROOT / "work" / ("articles" if args.articles else "calib")
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}
     for name, (path, translated) in SETS.items():
-        indexed = index_squad(path, args.workdir / name)
+        indexed = index_squad(path, workdir / name, articles=args.articles)
         s = (
             indexed.settings.replace(reader_weights=args.weights)
             if args.weights
             else indexed.settings
         )
         configured = minimums(s)
-        sample = sample_cases(asked_cases(indexed.paragraphs), args.questions)
+        paragraphs, places = indexed.paragraphs, indexed.places
+        sample = sample_cases(asked_cases(paragraphs, places), args.questions)
         for extra in translated:
-            sample += translated_cases(extra, indexed.paragraphs)
+            sample += translated_cases(extra, paragraphs, places)
         cases[name] = list(read_cases(sample, s, progress=True))
-        (args.workdir / f"{name}-cases.jsonl").write_text(
+        (workdir / f"{name}-cases.jsonl").write_text(
             "".join(json.dumps(asdict(c)) + "\n" for c in cases[name]), encoding="utf-8"
         )
     every = [c for rows in cases.values() for c in rows]

@@ -1,14 +1,16 @@
 """Fit the answer selector (qa/selection.py) on the tuning halves; report it on the held-out ones.
 
 Data from ../shared/data, read at run time: JSQuAD v1.3 valid (JGLUE, Yahoo Japan; CC BY-SA
-4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index,
+4.0) and JaQuAD dev (SkelterLabs; CC BY-SA 3.0), each paragraph one document of its own index
+(and with `--shapes ... articles`, each article one document: its paragraphs a blank line apart),
 plus the hand-written English questions of benchmarks/data over JSQuAD (the two tuning files
 fit, the held-out file only reports) and its English articles with English questions
 (english-articles.json) and Japanese versions of them (english-articles-ja.jsonl). Articles
 are split by `qa.evaluation.split_of`.
 
 Each question is searched over the whole index (a positive) and with its own paragraph left out
-(a negative, kept only when no passage read holds a gold answer); the reader reads the best
+(a negative: the chunks that overlap it, so that in an article its neighbours stay; kept only
+when no passage read holds a gold answer); the reader reads the best
 `--depth` passages of each sampled question in its paragraphs' language, and `--depth-cross` of
 each translated one. Every span read becomes one row of `selection.FEATURES`, labelled by
 `--label`: "contains", the sentence quoted around the span holds a gold answer (what answers
@@ -21,11 +23,12 @@ the strictest at which at most its share of the tuning half's answerable questio
 (`choose_threshold`; `ABSTENTION_BUDGET`: 5% within a language, 10% across languages). The
 table shows, for every K and both halves, answers containing the gold, false abstentions and
 negatives answered, with the reader's margin alone (what answers used before) beside it. Run
-(25 minutes on 2 cores; the indexes and the reads are cached in --workdir, so a refit takes
-seconds: delete the selector-reads-*.jsonl files there after changing retrieval or the reader):
+(25 minutes on 2 cores per shape; the indexes and the reads are cached under --workdir, in
+calib/ and articles/, so a refit takes seconds: delete the selector-reads-*.jsonl files there
+after changing retrieval or the reader):
 
     .venv/bin/python benchmarks/fit_selector.py [--passages 2] [--passages-cross 2] \\
-        [--write qa/weights/selector.json]
+        [--shapes paragraphs articles] [--write qa/weights/selector.json]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +64,9 @@ from qa.types import Hit
 ROOT = Path(__file__).resolve().parent.parent
 Passages = dict[str, int]  # passages read, by selection.pairing
 DEPTH = 30  # chunks searched, to find the best ones outside the gold paragraph
+# The shapes of document fitted on, and their folders under --workdir: one document per
+# paragraph (calibrate_abstention.py's indexes) or per article (eval_followups.py --articles').
+SHAPES = {"paragraphs": "calib", "articles": "articles"}
 
 
 @dataclass
@@ -97,30 +104,38 @@ def featured(reads: list[Read]) -> list[Read]:
 
 
 def read_all(
-    name: str, path: Path, translated: list[Path], args: argparse.Namespace, cross: bool
+    name: str,
+    path: Path,
+    translated: list[Path],
+    args: argparse.Namespace,
+    cross: bool,
+    shape: str,
 ) -> list[Read]:
     """The sampled Japanese questions of one set (`cross` False), read to --depth passages,
-    or its translated questions (`cross` True), read to --depth-cross;
-    positives and negatives."""
+    or its translated questions (`cross` True), read to --depth-cross; positives and
+    negatives, over one document per paragraph or per article (`shape`)."""
     from tqdm import tqdm
 
-    indexed = index_squad(path, args.workdir / name)
+    articles = shape == "articles"
+    indexed = index_squad(path, args.workdir / SHAPES[shape] / name, articles=articles)
     s, embedder = indexed.settings, indexed.embedder
     reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    paragraphs, places = indexed.paragraphs, indexed.places
     if cross:
-        cases = [c for extra in translated for c in translated_cases(extra, indexed.paragraphs)]
+        cases = [c for extra in translated for c in translated_cases(extra, paragraphs, places)]
     else:
-        cases = sample_cases(asked_cases(indexed.paragraphs), args.questions)
+        cases = sample_cases(asked_cases(paragraphs, places), args.questions)
     depth = args.depth_cross if cross else args.depth
+    title = f"{name} articles" if articles else name
     out = []
-    for case in tqdm(cases, desc=name, unit="q"):
+    for case in tqdm(cases, desc=title, unit="q"):
         hits = indexed.searcher.search(
             case.question, embedder.encode_query(case.question), DEPTH, s.lexical_weight
         )
-        others = [h for h in hits if h.doc_id != case.doc_id][:depth]
-        out.append(_read(name, case, hits[:depth], False, reader, s.quote_max_chars))
+        others = [h for h in hits if not case.place.holds(h)][:depth]
+        out.append(_read(title, case, hits[:depth], False, reader, s.quote_max_chars))
         if not any(contains_answer(h.text, case.answers) for h in others):
-            out.append(_read(name, case, others, True, reader, s.quote_max_chars))
+            out.append(_read(title, case, others, True, reader, s.quote_max_chars))
     return out
 
 
@@ -251,20 +266,23 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=2, help="K of the selector written")
     parser.add_argument("--passages-cross", type=int, default=2, help="the same, translated")
     parser.add_argument("--label", choices=["contains", "right"], default="contains")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "work" / "calib")
+    parser.add_argument(
+        "--shapes", nargs="+", choices=list(SHAPES), default=["paragraphs"], help="fitted on"
+    )
+    parser.add_argument("--workdir", type=Path, default=ROOT / "work")
     parser.add_argument("--write", type=Path, help="write the selector fitted at --passages*")
     args = parser.parse_args()
 
     reads = []
-    for name, (path, translated) in SETS.items():
+    for shape, (name, (path, translated)) in product(args.shapes, SETS.items()):
         for cross, depth, what in (
             (False, args.depth, args.questions),
             (True, args.depth_cross, "translated"),
         ):
             if cross and not translated:
                 continue
-            where = args.workdir / f"selector-reads-{name}-{what}-{depth}.jsonl"
-            reads += cached(where, partial(read_all, name, path, translated, args, cross))
+            where = args.workdir / SHAPES[shape] / f"selector-reads-{name}-{what}-{depth}.jsonl"
+            reads += cached(where, partial(read_all, name, path, translated, args, cross, shape))
     reads = featured(reads)
     tuning = [r for r in reads if r.split == "tuning"]
     margin = FEATURES.index("margin")
@@ -279,8 +297,9 @@ def main() -> None:
             provenance = (
                 f"benchmarks/fit_selector.py --questions {args.questions} --depth {args.depth} "
                 f"--depth-cross {args.depth_cross} --passages {args.passages} "
-                f"--passages-cross {args.passages_cross} --label {args.label}: tuning halves "
-                f"of JSQuAD v1.3 valid, JaQuAD dev and english-articles.json (with -ja); "
+                f"--passages-cross {args.passages_cross} --label {args.label} "
+                f"--shapes {' '.join(args.shapes)}: tuning halves of JSQuAD v1.3 valid, JaQuAD "
+                f"dev and english-articles.json (with -ja); "
                 f"thresholds at {ABSTENTION_BUDGET} false abstentions: {chosen}"
             )
             args.write.write_text(selector.to_json(provenance) + "\n", encoding="utf-8")

@@ -24,6 +24,7 @@ from .embedding import Embedder, load_embedder
 from .errors import InvalidEvalFile, InvalidQuestion
 from .evaluation_answers import (
     AskedCase,
+    Located,
     ReadingMetrics,
     grouped,
     read_cases,
@@ -35,7 +36,6 @@ from .search import Searcher
 from .selection import pairing
 from .stores.embedded import EmbeddedStore
 from .text import clean
-from .types import Hit
 
 # Chunks retrieved per question: recall counts documents, and one may own several chunks.
 SEARCH_DEPTH = 30
@@ -140,7 +140,7 @@ def evaluate_squad(
     build_seconds = perf_counter() - started
     asked = asked_cases(paragraphs)
     started = perf_counter()
-    ranks = [_rank(c.question, c.doc_id, s) for c in _progress(asked, progress)]
+    ranks = [_rank(c.question, c.place.doc_id, s) for c in _progress(asked, progress)]
     search_seconds = perf_counter() - started
     sample = sample_cases(asked, answers, splits)
     if translated and answers:
@@ -161,11 +161,15 @@ def evaluate_squad(
     )
 
 
-def asked_cases(paragraphs: list[SquadParagraph]) -> list[AskedCase]:
-    """Every question of the paragraphs (paragraph n being the document `p{n:04d}.txt`),
-    keyed by the languages of question and paragraph (`selection.pairing`)."""
+def asked_cases(
+    paragraphs: list[SquadParagraph], places: list[Located] | None = None
+) -> list[AskedCase]:
+    """Every question of the paragraphs, keyed by the languages of question and paragraph
+    (`selection.pairing`); paragraph n is where `places` says (`SquadIndex.places`), by default
+    the document `paragraph_id(n)`."""
+    where = places or _paragraphs(paragraphs)[1]
     return [
-        AskedCase(q, pairing(q, p.context), split_of(p.title), paragraph_id(n), p.context, gold)
+        AskedCase(q, pairing(q, p.context), split_of(p.title), n, where[n], p.context, gold)
         for n, p in enumerate(paragraphs)
         for q, gold in zip(p.questions, p.answers, strict=True)
     ]
@@ -187,10 +191,13 @@ def sample_cases(
 TRANSLATED = ("question_en", "question_ja")
 
 
-def translated_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[AskedCase]:
+def translated_cases(
+    path: Path, paragraphs: list[SquadParagraph], places: list[Located] | None = None
+) -> list[AskedCase]:
     """The questions of a JSONL file written in another language than the paragraphs (`id`,
-    `question_en` or `question_ja`, `answers`), each over its original question's paragraph and
-    keyed by `selection.pairing`."""
+    `question_en` or `question_ja`, `answers`), each over its original question's paragraph
+    (placed as in `asked_cases`) and keyed by `selection.pairing`."""
+    at = places or _paragraphs(paragraphs)[1]
     where = {qid: n for n, p in enumerate(paragraphs) for qid in p.ids}
     rows = load_qa(path, question=TRANSLATED)
     missing = [r["id"] for r in rows if r.get("id") not in where]
@@ -205,7 +212,8 @@ def translated_cases(path: Path, paragraphs: list[SquadParagraph]) -> list[Asked
                 question,
                 pairing(question, paragraph.context),
                 split_of(paragraph.title),
-                paragraph_id(where[r["id"]]),
+                where[r["id"]],
+                at[where[r["id"]]],
                 paragraph.context,
                 [str(a) for a in r["answers"]],
             )
@@ -222,19 +230,6 @@ class SquadParagraph:
     questions: list[str]
     answers: list[list[str]]  # per question (empty lists when the file has none)
     ids: list[str]  # per question
-
-
-@dataclass(frozen=True)
-class Located:
-    """Where a paragraph is indexed: a document and the span of its text."""
-
-    doc_id: str
-    start: int
-    end: int
-
-    def holds(self, hit: Hit) -> bool:
-        """Whether the retrieved chunk overlaps the paragraph."""
-        return hit.doc_id == self.doc_id and hit.start < self.end and hit.end > self.start
 
 
 @dataclass(frozen=True)

@@ -25,20 +25,34 @@ from .search import Searcher
 from .selection import Selector
 from .stores import open_store
 from .text import match_key
-from .types import Answer
+from .types import Answer, Hit
 
 _NEGATIVE_DEPTH = 30  # chunks searched to find the best ones outside the gold paragraph
 _ALWAYS = -100.0  # the lowest minimum Settings allows: every question is answered
 
 
 @dataclass(frozen=True)
+class Located:
+    """Where a paragraph is indexed: a document and the span of its text."""
+
+    doc_id: str
+    start: int
+    end: int
+
+    def holds(self, hit: Hit) -> bool:
+        """Whether the retrieved chunk overlaps the paragraph."""
+        return hit.doc_id == self.doc_id and hit.start < self.end and hit.end > self.start
+
+
+@dataclass(frozen=True)
 class AskedCase:
-    """A question with its gold paragraph (a document of the index) and accepted answers."""
+    """A question with its gold paragraph (where the index holds it) and accepted answers."""
 
     question: str
     lang: str  # selection.pairing: "ja", "en" (English over Japanese), "ja-en" or "en-en"
     split: str  # "tuning" or "heldout" (`split_of` the article)
-    doc_id: str
+    paragraph: int  # the file's paragraph n
+    place: Located  # a document of its own, or a span of its article's
     context: str
     answers: list[str]
 
@@ -173,7 +187,8 @@ def read_cases(
         a = compose(
             case.question, case.question, Retrieved(hits[: s.top_k], documents), reader, selector, s
         )
-        others = [h for h in hits if h.doc_id != case.doc_id][: s.top_k]
+        # The best chunks outside the gold paragraph: in an article, its neighbours stay.
+        others = [h for h in hits if not case.place.holds(h)][: s.top_k]
         negative = None
         if not any(contains_answer(h.text, case.answers) for h in others):
             n = compose(

@@ -26,7 +26,6 @@ from .evaluation import (
     SquadIndex,
     SquadParagraph,
     asked_cases,
-    paragraph_id,
     sample_cases,
     split_of,
 )
@@ -134,17 +133,17 @@ def switches(
 ) -> list[Conversation]:
     """Conversations that change the subject: each of `sample_cases`' questions, asked after the
     next sampled question of its split that is about another article."""
-    numbers = {paragraph_id(n): n for n in range(len(paragraphs))}
     out = []
     for split in splits:
         cases = sample_cases(asked_cases(paragraphs), per_split, (split,))
         for i, case in enumerate(cases):
-            n = numbers[case.doc_id]
             others = cases[i + 1 :] + cases[:i]
-            title = paragraphs[n].title
-            first = next((c for c in others if paragraphs[numbers[c.doc_id]].title != title), None)
+            title = paragraphs[case.paragraph].title
+            first = next((c for c in others if paragraphs[c.paragraph].title != title), None)
             if first:
-                out.append(Conversation(split, n, first.question, case.question, case.answers))
+                out.append(
+                    Conversation(split, case.paragraph, first.question, case.question, case.answers)
+                )
     return out
 
 
