@@ -23,6 +23,7 @@ from .dictionary import load_dictionary
 from .embedding import Embedder, load_embedder
 from .errors import InvalidEvalFile, InvalidQuestion
 from .evaluation_answers import (
+    NOWHERE,
     AskedCase,
     Located,
     ReadingMetrics,
@@ -244,18 +245,24 @@ class SquadIndex:
 
 
 def index_squad(
-    path: Path, workdir: Path, settings: Settings | None = None, *, articles: bool = False
+    path: Path,
+    workdir: Path,
+    settings: Settings | None = None,
+    *,
+    articles: bool = False,
+    omit: frozenset[int] = frozenset(),
 ) -> SquadIndex:
     """Write one document per paragraph (`paragraph_id`) to `workdir/docs`, or with `articles`
     one per article (its paragraphs in file order, a blank line apart: a user's long document),
     and bring `workdir/index` up to date (with `settings`, default the environment's, pointed
-    there)."""
+    there). The paragraphs numbered in `omit` are left out of the documents (their places are
+    then `NOWHERE`)."""
     paragraphs = load_squad(path)
     # Embedded whatever QA_STORE says: sweeps score every chunk, from the local segments.
     s = (settings or Settings.load()).replace(
         docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded"
     )
-    texts, places = _articles(paragraphs) if articles else _paragraphs(paragraphs)
+    texts, places = (_articles if articles else _paragraphs)(paragraphs, omit)
     write_documents(s.docs_dir, texts)
     embedder = load_embedder(s.embed_model, s.cache_dir)
     build_index(s, embedder, progress=True)
@@ -270,19 +277,31 @@ def index_squad(
     )
 
 
-def _paragraphs(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[Located]]:
+def article_places(paragraphs: list[SquadParagraph]) -> list[Located]:
+    """Where `index_squad(..., articles=True)` puts each paragraph, without indexing anything."""
+    return _articles(paragraphs)[1]
+
+
+def _paragraphs(
+    paragraphs: list[SquadParagraph], omit: frozenset[int] = frozenset()
+) -> tuple[dict[str, str], list[Located]]:
+    texts = {paragraph_id(n): p.context for n, p in enumerate(paragraphs) if n not in omit}
     ids = [paragraph_id(n) for n in range(len(paragraphs))]
-    texts = dict(zip(ids, (p.context for p in paragraphs), strict=True))
-    return texts, [Located(i, 0, len(clean(texts[i]))) for i in ids]
+    return texts, [Located(i, 0, len(clean(texts[i]))) if i in texts else NOWHERE for i in ids]
 
 
-def _articles(paragraphs: list[SquadParagraph]) -> tuple[dict[str, str], list[Located]]:
+def _articles(
+    paragraphs: list[SquadParagraph], omit: frozenset[int] = frozenset()
+) -> tuple[dict[str, str], list[Located]]:
     titles = sorted({p.title for p in paragraphs})
     names = {title: f"a{n:04d}.txt" for n, title in enumerate(titles)}
     parts: dict[str, list[str]] = {}
     ends: dict[str, int] = {}
     places = []
-    for p in paragraphs:
+    for n, p in enumerate(paragraphs):
+        if n in omit:
+            places.append(NOWHERE)
+            continue
         name = names[p.title]
         # Documents are stored `clean`ed: spans count in that text, paragraphs "\n\n" apart.
         start = ends[name] + 2 if name in ends else 0

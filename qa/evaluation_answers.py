@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from .answering import Retrieved, compose
 from .config import Settings
 from .dictionary import load_dictionary
-from .embedding import load_embedder
+from .embedding import Embedder, load_embedder
 from .japanese import trim_answer
-from .reader import build_reader
+from .reader import Reader, build_reader
 from .search import Searcher
 from .selection import Selector
 from .stores import open_store
@@ -42,6 +42,9 @@ class Located:
     def holds(self, hit: Hit) -> bool:
         """Whether the retrieved chunk overlaps the paragraph."""
         return hit.doc_id == self.doc_id and hit.start < self.end and hit.end > self.start
+
+
+NOWHERE = Located("", 0, 0)  # a paragraph left out of the index: no chunk overlaps it
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,7 @@ def read_cases(
     cases: list[AskedCase], settings: Settings, progress: bool = False
 ) -> Iterator[ReadCase]:
     """Ask every case of the index in `settings`, with abstention off (see the module doc)."""
-    s = settings.replace(min_answer_logit=_ALWAYS, min_answer_logit_cross_lingual=_ALWAYS)
-    embedder = load_embedder(s.embed_model, s.cache_dir)
-    searcher = Searcher(open_store(s), load_dictionary(s.cache_dir, s.dictionary_terms))
-    reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
-    selector = Selector.load(s.selector_weights)
+    s, embedder, searcher, reader, selector = _pipeline(settings)
     documents = searcher.store.documents
     for case in _progress(cases, progress):
         hits = searcher.search(
@@ -210,6 +209,33 @@ def read_cases(
             max(char_f1(given, g) for g in case.answers),
             negative,
         )
+
+
+def absent_negatives(
+    cases: list[AskedCase], settings: Settings, progress: bool = False
+) -> Iterator[float | None]:
+    """Ask every case of an index that lacks its paragraph (`index_squad(..., omit=...)`): a
+    user's article without that paragraph, re-chunked. Yields the answer's log-odds, or None
+    when a passage read holds a gold answer (Wikipedia repeats facts)."""
+    s, embedder, searcher, reader, selector = _pipeline(settings)
+    documents = searcher.store.documents
+    for case in _progress(cases, progress):
+        query = embedder.encode_query(case.question)
+        hits = searcher.search(case.question, query, _NEGATIVE_DEPTH, s.lexical_weight)[: s.top_k]
+        if any(contains_answer(h.text, case.answers) for h in hits):
+            yield None
+            continue
+        a = compose(case.question, case.question, Retrieved(hits, documents), reader, selector, s)
+        yield _confidence(a)
+
+
+def _pipeline(settings: Settings) -> tuple[Settings, Embedder, Searcher, Reader, Selector]:
+    """The index's settings with abstention off, and what answers from it."""
+    s = settings.replace(min_answer_logit=_ALWAYS, min_answer_logit_cross_lingual=_ALWAYS)
+    embedder = load_embedder(s.embed_model, s.cache_dir)
+    searcher = Searcher(open_store(s), load_dictionary(s.cache_dir, s.dictionary_terms))
+    reader = build_reader(embedder.transformer, embedder.tokenizer, s.reader_weights)
+    return s, embedder, searcher, reader, Selector.load(s.selector_weights)
 
 
 def _confidence(a: Answer) -> float:
