@@ -23,7 +23,7 @@ at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py c
 way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, default work/calib,
 or work/articles with --articles):
 
-    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles]
+    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--sets ...]
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="which")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()
@@ -74,7 +75,8 @@ def main() -> None:
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}
-    for name, (path, translated) in SETS.items():
+    for name in args.sets:
+        path, translated = SETS[name]
         indexed = index_squad(path, workdir / name, articles=args.articles)
         s = (
             indexed.settings.replace(reader_weights=args.weights)
