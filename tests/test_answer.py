@@ -7,6 +7,7 @@ import pytest
 from qa import answer, search
 from qa.answering import CROSS_LINGUAL_NOTE, CROSS_LINGUAL_NOTE_JA
 from qa.errors import InvalidQuestion
+from qa.text import sentence_spans
 
 from .conftest import SEED_ID, SEEDS, dev_cases
 
@@ -29,7 +30,11 @@ def test_answers_lead_with_the_short_span_and_cite_its_sentence(dev_answers) -> 
         assert re.findall(r"\[(\d+)\]", a.text) == ["1"]
         assert c.doc_id == SEED_ID and c.quote == ARTICLE[c.start : c.end]
         assert a.text.startswith(f"{a.short} [1]") and ARTICLE[slice(*c.highlight)] == a.short
-        assert len(c.quote) < len(c.passage.text)  # a sentence, never a whole chunk
+        # The short answer's sentence(s), never more: every sentence the quote touches holds
+        # part of the short answer.
+        lo, hi = c.highlight
+        touched = [(x, y) for x, y in sentence_spans(ARTICLE) if x < c.end and c.start < y]
+        assert all(x < hi and lo < y for x, y in touched), (a.short, c.quote)
 
 
 def test_abstentions_say_why_in_the_questions_language(dev_answers) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.chunking import chunk_document
+from qa.chunking import chunk_document, paragraphs
 from qa.types import Document
 
 from .conftest import SEED_ID, SEEDS
@@ -56,6 +56,31 @@ def test_overlap_starts_at_a_clause_boundary():
         "二つ目の文、ここまで。",  # the overlap reaches back to the previous 。
         "ここまで。三つ目の文です。",
     ]
+
+
+def test_chunks_stay_inside_paragraphs_and_a_short_one_joins_the_next():
+    first = "東京は日本の首都である。" * 15  # 180 characters
+    second = "大阪は西日本の中心である。" * 12
+    heading = "京都について"  # under SHORT_PARAGRAPH: it belongs to what follows
+    third = "京都は古い都である。" * 20
+    doc = _doc("\n\n".join([first, second, heading, third]))
+    chunks = chunk_document(doc, 400, 80, len, 10_000)
+    assert [c.text for c in chunks] == [first, second, f"{heading}\n\n{third}"]
+    _check_invariants(doc, chunks, 400)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("見出し\n\n本文。", [(0, 8)]),  # a short first paragraph joins the next
+        ("あ" * 90 + "\n\n末尾", [(0, 94)]),  # a short last one joins the previous
+        ("あ" * 90 + "\n \n\n" + "い" * 90, [(0, 90), (94, 184)]),  # blank lines may hold spaces
+        ("\n\n" + "う" * 90 + "\n\n", [(2, 92)]),
+        ("", []),
+    ],
+)
+def test_paragraphs_are_split_at_blank_lines(text: str, expected: list[tuple[int, int]]) -> None:
+    assert paragraphs(text) == expected
 
 
 def test_empty_document_has_no_chunks():

