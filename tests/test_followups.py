@@ -52,11 +52,9 @@ def test_follow_ups_find_and_cite_their_evidence(seed_settings) -> None:
         if _holds_evidence(case, [(c.start, c.end) for c in a.citations]):
             cited.append(case["id"])
     assert len(retrieved) >= 0.8 * len(CASES), f"evidence in the top 3 passages for {retrieved}"
-    # Measured 11/16 (ja11, ja13, ja17, ja25 and en06 miss): the reader reads the follow-up as
-    # asked, which held-out follow-ups favour (test_held_out_follow_ups_are_read_as_asked);
-    # reading both turns, 15/16 were cited here. ja13 and ja25 were cited before follow-ups
-    # were read where the question alone points in the document (`questions.placed`, chosen on
-    # the tuning halves): in this one-document index that is the question alone's best chunk.
+    # Measured 12/16 (ja02, ja07, ja11 and ja17 miss; 11/16 with chunks across paragraphs):
+    # the reader reads the follow-up as asked, which held-out follow-ups favour
+    # (test_held_out_follow_ups_are_read_as_asked); reading both turns, 15/16 were cited here.
     # The seed is a diagnostic: nothing was chosen on it.
     assert len(cited) >= 11, f"evidence cited for {cited}"
 
@@ -208,12 +206,13 @@ def test_held_out_single_questions_in_whole_articles(english_articles) -> None:
     got = grouped(list(read_cases([c for c in cases if c.split == "heldout"], s)), minimums(s))
     english, japanese = got["heldout/en-en"], got["heldout/ja-en"]
     assert english.questions == japanese.questions == english.negatives == 66
-    # Measured (contains / abstains / negatives answered): English 0.818 / 0.061 / 0.197,
-    # Japanese over English 0.682 / 0.136 / 0.455; over one document per paragraph 0.848 /
-    # 0.045 / 0.197 and 0.727 / 0.106 / 0.455 (benchmarks/README.md, "In whole articles").
-    assert english.contained >= 0.75 and english.abstained <= 0.12, english
+    # Measured (contains / abstains / negatives answered): English 0.848 / 0.045 / 0.197,
+    # Japanese over English 0.727 / 0.106 / 0.455, as over one document per paragraph; with
+    # chunks that crossed paragraphs 0.818 / 0.061 / 0.197 and 0.682 / 0.136 / 0.455
+    # (benchmarks/README.md, "In whole articles").
+    assert english.contained >= 0.80 and english.abstained <= 0.10, english
     assert english.negatives_answered <= 0.30, english
-    assert japanese.contained >= 0.60 and japanese.abstained <= 0.20, japanese
+    assert japanese.contained >= 0.65 and japanese.abstained <= 0.17, japanese
     assert japanese.negatives_answered <= 0.55, japanese
 
 
