@@ -67,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
-    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="which")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()

@@ -18,7 +18,8 @@ and a negative leaves out only the chunks of the answer's paragraph. Run (about 
 cores; the paragraph indexes are those of calibrate_abstention.py, cached in --workdir, default
 work/calib, or work/articles with --articles):
 
-    .venv/bin/python benchmarks/eval_followups.py [--conversations 100] [--articles] [--sets S]
+    .venv/bin/python benchmarks/eval_followups.py [--conversations 100] [--articles] [--sets S] \
+        [--workdir W]
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100, help="per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
-    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="which")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     workdir = args.workdir or ROOT / "work" / ("articles" if args.articles else "calib")
