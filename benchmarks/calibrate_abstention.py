@@ -8,7 +8,8 @@ English questions (english-articles.json, all 144, and their Japanese versions).
 split by `qa.evaluation.split_of`.
 
 With --articles each article is one document instead (its paragraphs a blank line apart, the
-indexes of eval_followups.py --articles): a user's long document.
+indexes of eval_followups.py --articles): a user's long document. With --wrap every paragraph
+is hard-wrapped first, as PDF lines and wrapped text files are (`hard_wrap`).
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with their
 own paragraph left out of the results (the chunks that overlap it: in an article, its
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from qa.evaluation_answers import (
     read_cases,
     table,
 )
+from qa.japanese import has_cjk
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -63,21 +66,32 @@ SETS = {  # name: (SQuAD file, files of its questions in the other language)
 }
 
 
+def hard_wrap(text: str) -> str:
+    """The text in lines of at most 72 characters, broken at spaces (English), or of 40 in
+    Japanese (a full-width character is about twice as wide), as a PDF or a wrapped file has it."""
+    if has_cjk(text):
+        return "\n".join(text[i : i + 40] for i in range(0, len(text), 40))
+    return textwrap.fill(text, 72)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
+    parser.add_argument("--wrap", action="store_true", help="hard-wrap every paragraph")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()
-    workdir = args.workdir or ROOT / "work" / ("articles" if args.articles else "calib")
+    shape = "articles" if args.articles else "calib"
+    workdir = args.workdir or ROOT / "work" / (f"{shape}-wrapped" if args.wrap else shape)
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}
     for name in args.sets:
         path, translated = SETS[name]
-        indexed = index_squad(path, workdir / name, articles=args.articles)
+        wrap = hard_wrap if args.wrap else None
+        indexed = index_squad(path, workdir / name, articles=args.articles, wrap=wrap)
         s = (
             indexed.settings.replace(reader_weights=args.weights)
             if args.weights

@@ -9,8 +9,8 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -251,13 +251,14 @@ def index_squad(
     *,
     articles: bool = False,
     omit: frozenset[int] = frozenset(),
+    wrap: Callable[[str], str] | None = None,
 ) -> SquadIndex:
     """Write one document per paragraph (`paragraph_id`) to `workdir/docs`, or with `articles`
     one per article (its paragraphs in file order, a blank line apart: a user's long document),
     and bring `workdir/index` up to date (with `settings`, default the environment's, pointed
     there). The paragraphs numbered in `omit` are left out of the documents (their places are
-    then `NOWHERE`)."""
-    paragraphs = load_squad(path)
+    then `NOWHERE`). `wrap` rewrites each paragraph first (hard-wrapped text, as in a PDF)."""
+    paragraphs = [replace(p, context=wrap(p.context)) if wrap else p for p in load_squad(path)]
     # Embedded whatever QA_STORE says: sweeps score every chunk, from the local segments.
     s = (settings or Settings.load()).replace(
         docs_dir=workdir / "docs", index_dir=workdir / "index", store="embedded"

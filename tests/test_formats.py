@@ -202,6 +202,20 @@ def test_html_and_pdf_documents_are_indexed_and_cited_with_pages(settings) -> No
     assert "Alice Example" in cited.quote and cited.page == 2
 
 
+def test_a_hard_wrapped_document_is_quoted_by_whole_sentences(settings) -> None:
+    sentence = (
+        "After a long search, the board named\nAlice Example the new chief executive of\n"
+        "Example Corp on Monday."
+    )
+    (settings.docs_dir / "board.md").write_text(
+        f"# Board news\n\n{sentence}\nShe starts in May.\n", encoding="utf-8"
+    )
+    build_index(settings=settings, progress=False)
+    a = answer("Who did the board name chief executive of Example Corp?", settings=settings)
+    assert not a.abstained and "Alice" in a.short
+    assert a.citations[0].doc_id == "board.md" and a.citations[0].quote == sentence
+
+
 def test_html_without_head_end_tag_is_indexed_and_cited(settings) -> None:
     docs: Path = settings.docs_dir
     (docs / "news.html").write_text(

@@ -36,3 +36,20 @@ def test_sentence_spans_japanese_and_english():
 
 def test_sentence_spans_of_blank_text_is_empty():
     assert sentence_spans("  \n ") == []
+
+
+def test_a_line_wrapped_inside_a_paragraph_does_not_end_its_sentence():
+    text = (
+        "The new CEO of Example Corp is\nAlice Example.\n\n# Staff\n- Bob\n- Carol\n"
+        "マイクロソフトは、Linux上で\nWindowsの仮想化を認めない。\n・一つ目\n・二つ目"
+    )
+    got = [text[a:b] for a, b in sentence_spans(text)]
+    assert got == [
+        "The new CEO of Example Corp is\nAlice Example.",
+        "# Staff",
+        "- Bob",
+        "- Carol",
+        "マイクロソフトは、Linux上で\nWindowsの仮想化を認めない。",
+        "・一つ目",
+        "・二つ目",
+    ]
