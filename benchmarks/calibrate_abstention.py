@@ -24,7 +24,7 @@ at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py c
 way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, default work/calib,
 or work/articles with --articles):
 
-    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--sets ...]
+    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--wrap] [--sets ...]
 """
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ def main() -> None:
     args = parser.parse_args()
     shape = "articles" if args.articles else "calib"
     workdir = args.workdir or ROOT / "work" / (f"{shape}-wrapped" if args.wrap else shape)
+    wrap = hard_wrap if args.wrap else None
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}
     for name in args.sets:
         path, translated = SETS[name]
-        wrap = hard_wrap if args.wrap else None
         indexed = index_squad(path, workdir / name, articles=args.articles, wrap=wrap)
         s = (
             indexed.settings.replace(reader_weights=args.weights)
