@@ -24,7 +24,8 @@ at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py c
 way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, default work/calib,
 or work/articles with --articles):
 
-    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--wrap] [--sets ...]
+    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--wrap] \\
+        [--sets ...]
 """
 
 from __future__ import annotations
