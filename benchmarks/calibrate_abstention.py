@@ -9,7 +9,8 @@ split by `qa.evaluation.split_of`.
 
 With --articles each article is one document instead (its paragraphs a blank line apart, the
 indexes of eval_followups.py --articles): a user's long document. With --wrap every paragraph
-is hard-wrapped first, as PDF lines and wrapped text files are (`hard_wrap`).
+is hard-wrapped first, as PDF lines and wrapped text files are (`hard_wrap`); with --wrap pages
+it is also broken over two numbered pages, joined as a PDF's are (`paged`).
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with their
 own paragraph left out of the results (the chunks that overlap it: in an article, its
@@ -24,8 +25,8 @@ at the configured ones (QA_MIN_ANSWER_LOGIT*, which benchmarks/fit_selector.py c
 way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, default work/calib,
 or work/articles with --articles):
 
-    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] [--wrap] \\
-        [--sets ...]
+    .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] \\
+        [--wrap [lines|pages]] [--sets ...]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from qa.evaluation_answers import (
     read_cases,
     table,
 )
+from qa.formats import joined
 from qa.japanese import has_cjk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,18 +77,32 @@ def hard_wrap(text: str) -> str:
     return textwrap.fill(text, 72)
 
 
+def paged(text: str) -> str:
+    """`hard_wrap`'s lines over two pages, the first half on page 1, each page with its number
+    on a last line of its own, joined as a PDF's pages are (`qa.formats.joined`)."""
+    lines = hard_wrap(text).split("\n")
+    if len(lines) < 2:
+        return "\n".join(lines)
+    half = (len(lines) + 1) // 2
+    pages = [lines[:half], lines[half:]]
+    return joined(["\n".join([*page, str(n)]) for n, page in enumerate(pages, start=1)])[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
-    parser.add_argument("--wrap", action="store_true", help="hard-wrap every paragraph")
+    parser.add_argument(
+        "--wrap", nargs="?", const="lines", choices=["lines", "pages"], help="hard-wrap paragraphs"
+    )
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()
     shape = "articles" if args.articles else "calib"
-    workdir = args.workdir or ROOT / "work" / (f"{shape}-wrapped" if args.wrap else shape)
-    wrap = hard_wrap if args.wrap else None
+    folder = {None: shape, "lines": f"{shape}-wrapped", "pages": f"{shape}-paged"}[args.wrap]
+    workdir = args.workdir or ROOT / "work" / folder
+    wrap = {None: None, "lines": hard_wrap, "pages": paged}[args.wrap]
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from .text import clean
+from .text import clean, ends_sentence, match_key
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
@@ -208,9 +208,48 @@ def _pdf(data: bytes) -> Extracted:
         title = reader.metadata.title if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise Unextractable(f"unreadable PDF ({exc})") from None
-    starts, parts, offset = [], [], 0
-    for page in pages:
-        starts.append(offset)
-        parts.append(page)
-        offset += len(page) + 2  # the "\n\n" that joins pages
-    return Extracted("\n\n".join(parts), title or None, tuple(starts))
+    text, starts = joined(pages)
+    return Extracted(text, title or None, starts)
+
+
+def joined(pages: list[str]) -> tuple[str, tuple[int, ...]]:
+    """The pages' text as one, without their page numbers, and where each page starts in it.
+
+    A page break is a line break like any other: where a page ends inside a sentence, the
+    next page goes on after a single line break (`text.sentence_spans` reads it as a soft
+    wrap); else a blank line comes between them.
+    Example: ["The CEO is\n1", "Alice.\n2"] -> ("The CEO is\nAlice.", (0, 11))
+    """
+    text, starts = "", []
+    for i, page in enumerate(_without_page_numbers(pages)):
+        if i:
+            text += "\n" if text.strip() and not ends_sentence(text) else "\n\n"
+        starts.append(len(text))
+        text += page
+    return text, tuple(starts)
+
+
+# A line that holds a number alone, as page numbers are printed: "3", "- 3 -", "Page 3 of 10",
+# "3 / 10", "3ページ" (matched on the NFKC key, so full-width digits count too).
+_PAGE_NUMBER = re.compile(
+    r"[-–—\s]*(?:page|p\.)?\s*(\d{1,4})\s*(?:(?:/|of)\s*\d{1,4})?\s*(?:ページ|頁)?[-–—\s]*"
+)
+
+
+def _without_page_numbers(pages: list[str]) -> list[str]:
+    """Each page without a first or last line that is its page number: a number alone on the
+    line that counts up with the pages, as the same line of at least one other page does (a
+    number of the text, such as a year on a line of its own, stays)."""
+    found: list[tuple[int, int, int]] = []  # page, line, its number less the page's index
+    split = [page.split("\n") for page in pages]
+    for i, lines in enumerate(split):
+        for at in dict.fromkeys((0, len(lines) - 1)):
+            number = _PAGE_NUMBER.fullmatch(match_key(lines[at]))
+            if number:
+                found.append((i, at, int(number.group(1)) - i))
+    counted = Counter(shift for _, _, shift in found)
+    dropped = {(i, at) for i, at, shift in found if counted[shift] >= 2}
+    return [
+        "\n".join(line for at, line in enumerate(lines) if (i, at) not in dropped).strip()
+        for i, lines in enumerate(split)
+    ]

@@ -21,7 +21,9 @@ _TERM = re.compile(f"[{CJK_CHARS}]+|[^\\W{CJK_CHARS}]+")  # CJK runs, or runs of
 # sentence end, quotes were single lines; with soft wraps, answers held the gold more often on
 # every tuning row, and held out (English 0.742 → 0.833, JSQuAD 0.827 → 0.893;
 # `calibrate_abstention.py --articles --wrap`).
-_SENTENCE_END = re.compile(r"[。！？!?]+[」』）)\"'”’]*|\.(?=\s)|\.$|\n")
+_CLOSING = "[」』）)\"'”’]*"  # brackets and quotes that close a sentence after its terminator
+_SENTENCE_END = re.compile(rf"[。！？!?]+{_CLOSING}|\.(?=\s)|\.$|\n")
+_ENDS_SENTENCE = re.compile(rf"[。！？!?.]+{_CLOSING}\s*$")
 # A line that is a block of its own, as in Markdown: a heading, a list item (Markdown's markers
 # and the Japanese ones), a quote or a table row. A line break before or after one is hard.
 _BLOCK_LINE = re.compile(r"[ \t　]*(?:#|[-*+>|•・●■◆※]|\d+[.)](?:\s|$))")
@@ -84,6 +86,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = match.end()
     spans.append((start, len(text)))
     return [s for s in (_strip_span(text, a, b) for a, b in spans) if s[0] < s[1]]
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether the text ends with a sentence terminator (closing brackets or quotes after it).
+
+    Example: "「認めない」と語った。" -> True
+    Example: "the board named" -> False
+    """
+    return bool(_ENDS_SENTENCE.search(text))
 
 
 def _hard_break(text: str, at: int) -> bool:

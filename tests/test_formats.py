@@ -8,6 +8,7 @@ import pytest
 from qa import answer, build_index
 from qa.documents import load_corpus, load_document
 from qa.formats import Unextractable, extract
+from qa.text import sentence_spans
 
 HTML = """<!doctype html><html><head><title>Company &amp; News</title>
 <style>body { color: red }</style><script>alert("CANARY-SCRIPT")</script></head>
@@ -144,11 +145,12 @@ def test_html_without_text_is_refused_by_the_loader(tmp_path: Path) -> None:
 
 
 def _pdf(pages: list[str], title: str = "Quarterly report") -> bytes:
-    """A minimal valid PDF with one line of Helvetica text per page."""
+    """A minimal valid PDF of Helvetica text, a page per item, a line per line of it."""
     objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
     kids = []
     for text in pages:
-        content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+        lines = " T* ".join(f"({line}) Tj" for line in text.split("\n"))
+        content = f"BT /F1 12 Tf 14 TL 72 720 Td {lines} ET".encode()
         page_id, content_id = len(objects) + 1, len(objects) + 2
         kids.append(f"{page_id} 0 R")
         objects.append(
@@ -178,6 +180,29 @@ def test_pdf_text_title_and_page_offsets() -> None:
     assert got.title == "Quarterly report"
     assert got.text == "Revenue grew in spring.\n\nThe new CEO is Alice Example."
     assert got.page_starts == (0, len("Revenue grew in spring.\n\n"))
+
+
+def test_pdf_pages_lose_their_numbers_and_a_sentence_goes_on_over_a_page_break() -> None:
+    pages = [
+        "After a long search, the board named\nAlice Example the new chief\n- 1 -",
+        "executive of Example Corp on Monday.\n- 2 -",
+        "Revenue grew in\n2007\n- 3 -",
+        "and fell in 2008.",
+    ]
+    got = extract(".pdf", _pdf(pages))
+    first = (
+        "After a long search, the board named\nAlice Example the new chief\n"
+        "executive of Example Corp on Monday."
+    )
+    assert got.text == f"{first}\n\nRevenue grew in\n2007\nand fell in 2008."
+    starts = [got.text[s : s + 9] for s in got.page_starts]
+    assert starts == ["After a l", "executive", "Revenue g", "and fell "]
+    a, b = sentence_spans(got.text)[0]
+    assert got.text[a:b] == first
+    # One page, or numbers that do not count up with the pages: the text keeps them.
+    assert extract(".pdf", _pdf(["Founded in\n1999", "It grew.\n7"])).text == (
+        "Founded in\n1999\nIt grew.\n7"
+    )
 
 
 def test_broken_pdf_and_bad_encoding_are_unextractable() -> None:
@@ -214,6 +239,25 @@ def test_a_hard_wrapped_document_is_quoted_by_whole_sentences(settings) -> None:
     a = answer("Who did the board name chief executive of Example Corp?", settings=settings)
     assert not a.abstained and "Alice" in a.short
     assert a.citations[0].doc_id == "board.md" and a.citations[0].quote == sentence
+
+
+def test_a_sentence_over_a_pdf_page_break_is_quoted_whole_and_cited_at_its_page(
+    settings,
+) -> None:
+    pages = [
+        "Board news\n\nShares rose on Friday.\nAfter a long search, the board named\n1",
+        "Alice Example the new chief executive of\nExample Corp on Monday.\n2",
+    ]
+    (settings.docs_dir / "board.pdf").write_bytes(_pdf(pages))
+    build_index(settings=settings, progress=False)
+    a = answer("Who did the board name chief executive of Example Corp?", settings=settings)
+    assert not a.abstained and "Alice" in a.short
+    cited = a.citations[0]
+    assert cited.doc_id == "board.pdf" and cited.page == 1
+    assert cited.quote == (
+        "After a long search, the board named\nAlice Example the new chief executive of\n"
+        "Example Corp on Monday."
+    )
 
 
 def test_html_without_head_end_tag_is_indexed_and_cited(settings) -> None:
