@@ -220,12 +220,13 @@ def joined(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     wrap); else a blank line comes between them.
     Example: ["The CEO is\n1", "Alice.\n2"] -> ("The CEO is\nAlice.", (0, 11))
     """
-    text, starts = "", []
+    text, starts, last = "", [], ""  # last: the latest page with text, all that is checked
     for i, page in enumerate(_without_page_numbers(pages)):
         if i:
-            text += "\n" if text.strip() and not ends_sentence(text) else "\n\n"
+            text += "\n" if last and not ends_sentence(last) else "\n\n"
         starts.append(len(text))
         text += page
+        last = page or last
     return text, tuple(starts)
 
 
