@@ -10,7 +10,8 @@ split by `qa.evaluation.split_of`.
 With --articles each article is one document instead (its paragraphs a blank line apart, the
 indexes of eval_followups.py --articles): a user's long document. With --wrap every paragraph
 is hard-wrapped first, as PDF lines and wrapped text files are (`hard_wrap`); with --wrap pages
-it is also broken over two numbered pages, joined as a PDF's are (`paged`).
+it is also broken over two numbered pages, joined as a PDF's are (`paged`); with --wrap headed
+each page also opens with a running header (`headed`).
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with their
 own paragraph left out of the results (the chunks that overlap it: in an article, its
@@ -26,7 +27,7 @@ way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, def
 or work/articles with --articles):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] \\
-        [--wrap [lines|pages]] [--sets ...]
+        [--wrap [lines|pages|headed]] [--sets ...]
 """
 
 from __future__ import annotations
@@ -77,15 +78,26 @@ def hard_wrap(text: str) -> str:
     return textwrap.fill(text, 72)
 
 
-def paged(text: str) -> str:
+def paged(text: str, header: bool = False) -> str:
     """`hard_wrap`'s lines over two pages, the first half on page 1, each page with its number
-    on a last line of its own, joined as a PDF's pages are (`qa.formats.joined`)."""
+    on a last line of its own, joined as a PDF's pages are (`qa.formats.joined`). With a
+    header, each page also opens with a running header line, as reports and papers print."""
     lines = hard_wrap(text).split("\n")
     if len(lines) < 2:
         return "\n".join(lines)
     half = (len(lines) + 1) // 2
     pages = [lines[:half], lines[half:]]
-    return joined(["\n".join([*page, str(n)]) for n, page in enumerate(pages, start=1)])[0]
+    top = [RUNNING_HEADER[has_cjk(text)]] if header else []
+    return joined(["\n".join([*top, *page, str(n)]) for n, page in enumerate(pages, start=1)])[0]
+
+
+# A header that says nothing about the page's text, as a publication's name does.
+RUNNING_HEADER = {False: "Reference Library, Volume 3", True: "社内資料　第3巻"}
+
+
+def headed(text: str) -> str:
+    """`paged` with a running header atop each page."""
+    return paged(text, header=True)
 
 
 def main() -> None:
@@ -93,16 +105,20 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
     parser.add_argument("--articles", action="store_true", help="one document per article")
     parser.add_argument(
-        "--wrap", nargs="?", const="lines", choices=["lines", "pages"], help="hard-wrap paragraphs"
+        "--wrap",
+        nargs="?",
+        const="lines",
+        choices=["lines", "pages", "headed"],
+        help="hard-wrap paragraphs",
     )
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--weights", type=Path, help="reader weights (default: the shipped)")
     args = parser.parse_args()
     shape = "articles" if args.articles else "calib"
-    folder = {None: shape, "lines": f"{shape}-wrapped", "pages": f"{shape}-paged"}[args.wrap]
+    folder = f"{shape}-{args.wrap}" if args.wrap else shape
     workdir = args.workdir or ROOT / "work" / folder
-    wrap = {None: None, "lines": hard_wrap, "pages": paged}[args.wrap]
+    wrap = {None: None, "lines": hard_wrap, "pages": paged, "headed": headed}[args.wrap]
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}

@@ -213,7 +213,8 @@ def _pdf(data: bytes) -> Extracted:
 
 
 def joined(pages: list[str]) -> tuple[str, tuple[int, ...]]:
-    """The pages' text as one, without their page numbers, and where each page starts in it.
+    """The pages' text as one, without the page numbers, headers and footers printed around
+    it (`_without_page_furniture`), and where each page starts in it.
 
     A page break is a line break like any other: where a page ends inside a sentence, the
     next page goes on after a single line break (`text.sentence_spans` reads it as a soft
@@ -221,13 +222,32 @@ def joined(pages: list[str]) -> tuple[str, tuple[int, ...]]:
     Example: ["The CEO is\n1", "Alice.\n2"] -> ("The CEO is\nAlice.", (0, 11))
     """
     text, starts, last = "", [], ""  # last: the latest page with text, all that is checked
-    for i, page in enumerate(_without_page_numbers(pages)):
+    for i, page in enumerate(_without_page_furniture(pages)):
         if i:
             text += "\n" if last and not ends_sentence(last) else "\n\n"
         starts.append(len(text))
         text += page
         last = page or last
     return text, tuple(starts)
+
+
+def _without_page_furniture(pages: list[str]) -> list[str]:
+    """Each page without its number and its running header and footer, in whichever order
+    they stack at its top and bottom ("3" above "Annual Report", or below it)."""
+    split = [page.split("\n") for page in pages]
+    for furniture in (_page_numbers, _running_lines, _page_numbers):
+        dropped = furniture(split)
+        split = [
+            [line for at, line in enumerate(lines) if (i, at) not in dropped]
+            for i, lines in enumerate(split)
+        ]
+    return ["\n".join(lines).strip() for lines in split]
+
+
+def _edges(lines: list[str]) -> tuple[int, ...]:
+    """Where a page's first and last lines with text are (the same line on a page of one)."""
+    full = [at for at, line in enumerate(lines) if line.strip()]
+    return (full[0], full[-1]) if full else ()
 
 
 # A line that holds a number alone, as page numbers are printed: "3", "- 3 -", "Page 3 of 10",
@@ -237,20 +257,35 @@ _PAGE_NUMBER = re.compile(
 )
 
 
-def _without_page_numbers(pages: list[str]) -> list[str]:
-    """Each page without a first or last line that is its page number: a number alone on the
-    line that counts up with the pages, as the same line of at least one other page does (a
-    number of the text, such as a year on a line of its own, stays)."""
+def _page_numbers(split: list[list[str]]) -> set[tuple[int, int]]:
+    """The (page, line) of each page's first or last line that is its page number: a number
+    alone on the line that counts up with the pages, as the same line of at least one other
+    page does (a number of the text, such as a year on a line of its own, stays)."""
     found: list[tuple[int, int, int]] = []  # page, line, its number less the page's index
-    split = [page.split("\n") for page in pages]
     for i, lines in enumerate(split):
-        for at in dict.fromkeys((0, len(lines) - 1)):
+        for at in dict.fromkeys(_edges(lines)):
             number = _PAGE_NUMBER.fullmatch(match_key(lines[at]))
             if number:
                 found.append((i, at, int(number.group(1)) - i))
     counted = Counter(shift for _, _, shift in found)
-    dropped = {(i, at) for i, at, shift in found if counted[shift] >= 2}
-    return [
-        "\n".join(line for at, line in enumerate(lines) if (i, at) not in dropped).strip()
-        for i, lines in enumerate(split)
-    ]
+    return {(i, at) for i, at, shift in found if counted[shift] >= 2}
+
+
+_RUNNING_CHARS = 100  # headers and footers are a title, a chapter or a notice, not a paragraph
+_DIGITS = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _running_lines(split: list[list[str]]) -> set[tuple[int, int]]:
+    """The (page, line) of each running header and footer: a short line with letters in it that
+    tops (or ends) at least half the pages with text, and two or more, the same but for its
+    numbers ("Annual Report 2024 | 3" on page 3, "| 4" on page 4). A heading that opens only
+    a few of the pages stays."""
+    found: dict[tuple[int, str], list[tuple[int, int]]] = {}  # (top or bottom, key) -> lines
+    for i, lines in enumerate(split):
+        for edge, at in enumerate(_edges(lines)):
+            key = " ".join(_DIGITS.sub("#", match_key(lines[at])).split())
+            if len(key) <= _RUNNING_CHARS and _LETTER.search(key):
+                found.setdefault((edge, key), []).append((i, at))
+    pages = sum(1 for lines in split if _edges(lines))
+    return {line for lines in found.values() if len(lines) >= max(2, pages / 2) for line in lines}

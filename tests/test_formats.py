@@ -205,6 +205,27 @@ def test_pdf_pages_lose_their_numbers_and_a_sentence_goes_on_over_a_page_break()
     )
 
 
+def test_pdf_pages_lose_running_headers_and_footers_but_not_a_heading() -> None:
+    pages = [
+        "Quarterly Report 2007\n1\nAfter a long search, the board named\n"
+        "Alice Example the new chief\nExample Corp, confidential",
+        "Quarterly Report 2007\n2\nexecutive of Example Corp on Monday.\n"
+        "Example Corp, confidential",
+        "Chapter 2\nRevenue grew in spring.\nExample Corp, confidential",
+    ]
+    got = extract(".pdf", _pdf(pages))
+    assert got.text == (
+        "After a long search, the board named\nAlice Example the new chief\n"
+        "executive of Example Corp on Monday.\n\nChapter 2\nRevenue grew in spring."
+    )
+    assert [got.text[s : s + 9] for s in got.page_starts] == ["After a l", "executive", "Chapter 2"]
+    # A header that numbers its pages ("Report, page 3") is running too; a heading that opens
+    # fewer than half the pages is the text's own.
+    texts = ["Summary\nWe start.", "Summary\nWe grow.", "We hire.", "We sell.", "We rest."]
+    pages = [f"{text}\nThe Plan, page {n}" for n, text in enumerate(texts, start=1)]
+    assert extract(".pdf", _pdf(pages)).text == "\n\n".join(texts)
+
+
 def test_broken_pdf_and_bad_encoding_are_unextractable() -> None:
     with pytest.raises(Unextractable, match="PDF"):
         extract(".pdf", b"%PDF-1.4 this is not a pdf")
@@ -244,9 +265,12 @@ def test_a_hard_wrapped_document_is_quoted_by_whole_sentences(settings) -> None:
 def test_a_sentence_over_a_pdf_page_break_is_quoted_whole_and_cited_at_its_page(
     settings,
 ) -> None:
+    # Each page carries a running header, which must not land inside the sentence.
     pages = [
-        "Board news\n\nShares rose on Friday.\nAfter a long search, the board named\n1",
-        "Alice Example the new chief executive of\nExample Corp on Monday.\n2",
+        "Example Corp Newsletter\nBoard news\n\nShares rose on Friday.\n"
+        "After a long search, the board named\n1",
+        "Example Corp Newsletter\nAlice Example the new chief executive of\n"
+        "Example Corp on Monday.\n2",
     ]
     (settings.docs_dir / "board.pdf").write_bytes(_pdf(pages))
     build_index(settings=settings, progress=False)
