@@ -271,6 +271,8 @@ def _page_numbers(split: list[list[str]]) -> set[tuple[int, int]]:
     return {(i, at) for i, at, shift in found if counted[shift] >= 2}
 
 
+# Over hard-wrapped articles on pages with a running header, held out, contains (kept ->
+# dropped): JSQuAD 0.860 -> 0.893, English over it 0.430 -> 0.580 (benchmarks/README.md).
 _RUNNING_CHARS = 100  # headers and footers are a title, a chapter or a notice, not a paragraph
 _DIGITS = re.compile(r"\d+")
 _LETTER = re.compile(r"[^\W\d_]")
