@@ -16,15 +16,16 @@ Train further on questions an earlier run did not see (a fresh learning-rate sch
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import random
+import sys
 import time
+import types
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
-
-from qa.reader import dequantize, quantize
 
 ROOT = Path(__file__).resolve().parent.parent
 JAQUAD = ROOT.parent / "shared" / "data" / "jaquad-train.json"
@@ -249,8 +250,9 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
     for name, p in model.named_parameters():
         p.requires_grad_(name in params)
     step0 = 0
+    weights = _weight_format()
     if args.init:  # a checkpoint, or shipped weights (int8 rows: `qa.reader.quantize`)
-        state = dequantize(load_file(args.init))
+        state = weights.dequantize(load_file(args.init))
         state.pop("__step__", None)
         model.load_state_dict(state, strict=False)
     if args.resume:
@@ -287,7 +289,19 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
             _save(params, step + 1, args.out / "checkpoint.safetensors")
     print(f"done in {(time.time() - started) / 60:.1f} min; loss {running:.3f}")
     # As shipped (qa/weights/reader.safetensors), and small enough to come back from a GPU run.
-    save_file(quantize(params), args.out / "reader.safetensors")
+    save_file(weights.quantize(params), args.out / "reader.safetensors")
+
+
+def _weight_format() -> types.ModuleType:
+    """`qa.reader`, imported without running qa/__init__.py where kotae is not installed.
+
+    That file imports the whole stack (pydantic, platformdirs, ...), which the GPU machine
+    lacks: it has torch and transformers, and the reader's weight format needs numpy alone.
+    """
+    package = types.ModuleType("qa")
+    package.__path__ = [str(ROOT / "qa")]
+    sys.modules.setdefault("qa", package)
+    return importlib.import_module("qa.reader")
 
 
 def _save(params: dict, step: int, path: Path) -> None:

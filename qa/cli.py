@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     # pypdf warns about each flaw it reads past ("EOF marker not found"); a file it cannot
     # read is reported as skipped, with the reason, so only -v shows its chatter.
     logging.getLogger("pypdf").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    if not args.verbose:
+        # transformers draws a bar over each model's weights as it loads them (a second or
+        # two): noise around an answer. Read when transformers is imported, so set it first.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         settings = Settings.load(
             docs_dir=args.docs,

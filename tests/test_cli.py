@@ -1,6 +1,7 @@
 """The `qa` command line, run in-process and as a real subprocess."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -49,6 +50,22 @@ def test_subprocess_prints_no_traceback(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "docs folder not found" in result.stderr
+
+
+def test_ask_in_a_subprocess_prints_the_answer_and_nothing_on_stderr(seed_settings) -> None:
+    # Model loading draws progress bars unless -v: noise around an answer.
+    s = seed_settings
+    paths = ["--docs", str(s.docs_dir), "--index", str(s.index_dir)]
+    result = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "講演したのは誰ですか？", *paths],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "QA_CACHE_DIR": str(s.cache_dir)},
+        timeout=300,
+    )
+    assert result.returncode == 0 and "[1]" in result.stdout
+    assert result.stderr == ""
 
 
 def test_add_remove_and_status_commands(tiny_settings, capsys, tmp_path) -> None:
