@@ -286,10 +286,15 @@ def train(base: Path, plan: list[list[dict]], pad_id: int, args: argparse.Namesp
                 flush=True,
             )
         if (step + 1) % args.save_every == 0 or step + 1 == total:
-            _save(params, step + 1, args.out / "checkpoint.safetensors")
+            state = {n: p.detach().float().cpu().contiguous() for n, p in params.items()}
+            _save(
+                {**state, "__step__": torch.tensor(step + 1)}, args.out / "checkpoint.safetensors"
+            )
+            # As shipped (qa/weights/reader.safetensors): what comes back from a GPU run, also
+            # from one stopped at its time limit.
+            _save(weights.quantize(state), args.out / "reader.safetensors")
+            print(f"saved {args.out} at step {step + 1}", flush=True)
     print(f"done in {(time.time() - started) / 60:.1f} min; loss {running:.3f}")
-    # As shipped (qa/weights/reader.safetensors), and small enough to come back from a GPU run.
-    save_file(weights.quantize(params), args.out / "reader.safetensors")
 
 
 def _weight_format() -> types.ModuleType:
@@ -304,13 +309,11 @@ def _weight_format() -> types.ModuleType:
     return importlib.import_module("qa.reader")
 
 
-def _save(params: dict, step: int, path: Path) -> None:
-    state = {n: p.detach().float().cpu().contiguous() for n, p in params.items()}
-    state["__step__"] = torch.tensor(step)
+def _save(state: dict[str, torch.Tensor], path: Path) -> None:
+    """Write `state` to `path` whole or not at all (a run can be stopped at any step)."""
     tmp = path.with_suffix(".tmp")
     save_file(state, tmp)
     tmp.replace(path)
-    print(f"saved {path} at step {step}", flush=True)
 
 
 if __name__ == "__main__":
