@@ -85,14 +85,14 @@ def main() -> None:
     texts = texts_of(SQUAD_FILES, english)
     full = AutoTokenizer.from_pretrained(base)
     ids = token_ids(full, texts)
-    specials = {t["id"] for t in json.loads((base / "tokenizer.json").read_text())["added_tokens"]}
+    tokenizer_json = json.loads((base / "tokenizer.json").read_text(encoding="utf-8"))
+    specials = {t["id"] for t in tokenizer_json["added_tokens"]}
     kept = sorted(specials.union(*map(set, ids)))
 
     folder = args.out / "base"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    tokenizer_json = json.loads((base / "tokenizer.json").read_text(encoding="utf-8"))
     (folder / "tokenizer.json").write_text(
         json.dumps(cut_tokenizer(tokenizer_json, kept), ensure_ascii=False), encoding="utf-8"
     )
