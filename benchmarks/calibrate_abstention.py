@@ -72,10 +72,12 @@ SETS = {  # name: (SQuAD file, files of its questions in the other language)
 
 def hard_wrap(text: str) -> str:
     """The text in lines of at most 72 characters, broken at spaces (English), or of 40 in
-    Japanese (a full-width character is about twice as wide), as a PDF or a wrapped file has it."""
+    Japanese (a full-width character is about twice as wide), as a PDF or a wrapped file has it;
+    each of its own lines (JaQuAD's paragraphs hold some) is wrapped on its own."""
     if has_cjk(text):
-        return "\n".join(text[i : i + 40] for i in range(0, len(text), 40))
-    return textwrap.fill(text, 72)
+        cut = [[line[i : i + 40] for i in range(0, len(line), 40)] for line in text.split("\n")]
+        return "\n".join("\n".join(pieces) for pieces in cut)
+    return "\n".join(textwrap.fill(line, 72) for line in text.split("\n"))
 
 
 def paged(text: str, header: bool = False) -> str:

@@ -34,6 +34,20 @@ def test_sentence_spans_japanese_and_english():
     assert got == ["東京。", "大阪！", "「京都です。」", "と言った。", "Hello world.", "Bye"]
 
 
+def test_a_plain_heading_line_is_not_part_of_the_sentence_below_it():
+    text = (
+        "Introduction\nKotae answers questions from the documents it is given and\n"
+        "cites the passage it read.\n概要\nkotaeは文書から質問に答え、読んだ箇所を\n引用して示す。"
+    )
+    got = [text[a:b] for a, b in sentence_spans(text)]
+    assert got == [
+        "Introduction",
+        "Kotae answers questions from the documents it is given and\ncites the passage it read.",
+        "概要",
+        "kotaeは文書から質問に答え、読んだ箇所を\n引用して示す。",
+    ]
+
+
 def test_sentence_spans_of_blank_text_is_empty():
     assert sentence_spans("  \n ") == []
 
