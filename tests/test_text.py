@@ -46,6 +46,12 @@ def test_a_plain_heading_line_is_not_part_of_the_sentence_below_it():
         "概要",
         "kotaeは文書から質問に答え、読んだ箇所を\n引用して示す。",
     ]
+    # A line of kanji prints about as wide as one of twice as many Latin letters.
+    mixed = (
+        "マイクロソフトのオープンソースソフトウェアラボの\n"
+        "Director of Open Source Software Lab, Sam Ramji氏が述べた。"
+    )
+    assert sentence_spans(mixed) == [(0, len(mixed))]
 
 
 def test_sentence_spans_of_blank_text_is_empty():
