@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelUnavailable
-from .text import sentence_spans, visible
+from .text import visible
 
 if TYPE_CHECKING:
     import torch
@@ -66,11 +66,10 @@ class Reader:
         # Invisible characters change the tokens, not what a reader sees (as for the embedder).
         enc = windows(self._tokenizer, visible(question), passages, self.max_tokens, self.stride)
         start, end = self._logits(enc["input_ids"])
-        sentences = [_sentence_of(p) for p in passages]
         best: dict[int, ReadSpan] = {}
         null: dict[int, float] = {}
         for w, passage in enumerate(enc["overflow_to_sample_mapping"]):
-            span = self._best_in_window(enc, w, passage, start[w], end[w], sentences[passage])
+            span = self._best_in_window(enc, w, passage, start[w], end[w])
             if span is None:
                 continue
             # A passage's no-answer score is its most confident window's (the SQuAD 2.0 rule).
@@ -92,53 +91,24 @@ class Reader:
         return out.start_logits.float().numpy(), out.end_logits.float().numpy()
 
     def _best_in_window(
-        self,
-        enc: Any,
-        w: int,
-        passage: int,
-        start: np.ndarray,
-        end: np.ndarray,
-        sentence: np.ndarray,
+        self, enc: Any, w: int, passage: int, start: np.ndarray, end: np.ndarray
     ) -> ReadSpan | None:
         context = [t for t, s in enumerate(enc.sequence_ids(w)) if s == 1]
         if not context:
             return None
         first, last = context[0], context[-1]
         offsets = enc["offset_mapping"][w]
-        # Scores of every (start, end) pair inside the context, end >= start, bounded length,
-        # both ends in one sentence (`_sentence_of`).
+        # Scores of every (start, end) pair inside the context, end >= start, bounded length.
         s = start[first : last + 1, None] + end[None, first : last + 1]
         n = last - first + 1
         rows, cols = np.indices((n, n))
-        of = sentence[[offsets[t][0] for t in range(first, last + 1)]]
-        allowed = (cols >= rows) & (cols - rows < self.max_answer_tokens) & (of[:, None] == of)
-        s = np.where(allowed, s, -np.inf)
+        s = np.where((cols >= rows) & (cols - rows < self.max_answer_tokens), s, -np.inf)
         i, j = np.unravel_index(int(np.argmax(s)), s.shape)
         char_start, char_end = offsets[first + i][0], offsets[first + j][1]
         if char_end <= char_start:
             return None
         null = float(start[0] + end[0])
         return ReadSpan(passage, int(char_start), int(char_end), float(s[i, j]), null)
-
-
-def _sentence_of(passage: str) -> np.ndarray:
-    """For each character of the passage, the number of the sentence it is in
-    (`text.sentence_spans`), where a sentence ending with a Latin stop runs on into the next;
-    whitespace between two sentences belongs to the one before. A span keeps both ends in one.
-
-    Why: an answer is a phrase. Spans across a sentence end were 2% of the reader's short
-    answers (150 JaQuAD dev tuning questions) against 4 of the 40,129 gold answers of JaQuAD
-    train and dev and JSQuAD valid (the first of each question). Held out, gold paragraph given
-    (500 questions), char-F1 / EM went JaQuAD 0.762 / 0.632 → 0.764 / 0.636, JSQuAD 0.810 /
-    0.636 → 0.814 / 0.640. A Latin stop ("." "!" "?") also marks initials ("William G.
-    Morgan": 2 of the 144 answers to the English articles' questions): bounding spans there
-    too lost answers over English text (benchmarks/README.md, "Spans within a sentence")."""
-    of = np.zeros(len(passage) + 1, dtype=np.int64)
-    n = 0
-    for a, b in sentence_spans(passage):
-        of[a:] = n
-        n += not passage[a:b].rstrip("\"')’”").endswith((".", "!", "?"))
-    return of
 
 
 def windows(
