@@ -28,10 +28,20 @@ def test_full_width_and_half_width_give_the_same_terms():
     assert terms("ｶﾀｶﾅ") == terms("カタカナ")
 
 
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
 def test_sentence_spans_japanese_and_english():
     text = "東京。 大阪！「京都です。」と言った。\nHello world. Bye"
-    got = [text[a:b] for a, b in sentence_spans(text)]
-    assert got == ["東京。", "大阪！", "「京都です。」", "と言った。", "Hello world.", "Bye"]
+    assert sentences(text) == [
+        "東京。",
+        "大阪！",
+        "「京都です。」",
+        "と言った。",
+        "Hello world.",
+        "Bye",
+    ]
 
 
 def test_a_plain_heading_line_is_not_part_of_the_sentence_below_it():
@@ -39,8 +49,7 @@ def test_a_plain_heading_line_is_not_part_of_the_sentence_below_it():
         "Introduction\nKotae answers questions from the documents it is given and\n"
         "cites the passage it read.\n概要\nkotaeは文書から質問に答え、読んだ箇所を\n引用して示す。"
     )
-    got = [text[a:b] for a, b in sentence_spans(text)]
-    assert got == [
+    assert sentences(text) == [
         "Introduction",
         "Kotae answers questions from the documents it is given and\ncites the passage it read.",
         "概要",
@@ -63,8 +72,7 @@ def test_a_line_wrapped_inside_a_paragraph_does_not_end_its_sentence():
         "The new CEO of Example Corp is\nAlice Example.\n\n# Staff\n- Bob\n- Carol\n"
         "マイクロソフトは、Linux上で\nWindowsの仮想化を認めない。\n・一つ目\n・二つ目"
     )
-    got = [text[a:b] for a, b in sentence_spans(text)]
-    assert got == [
+    assert sentences(text) == [
         "The new CEO of Example Corp is\nAlice Example.",
         "# Staff",
         "- Bob",
