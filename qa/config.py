@@ -127,7 +127,8 @@ class Settings(BaseSettings):
     # 0.991, and slower). With the fourth, 1, 2 and 3 passages score 0.997, 0.982 and 1.011, with
     # the fifth 1.036, 1.008 and 1.042: within the noise of 300 questions a half, so 2 stays (3
     # would bring answer()'s p50 near its 300 ms target: a reader forward costs about 80 ms a
-    # passage).
+    # passage). Refitted over all five tuning rows this round, 2.007 reading 2 and 2.032
+    # reading 3, with answer()'s first-time p50 261 and 391 ms in the same bench_core.py run.
     reader_passages: Positive = 2
     # A question across languages (English over Japanese, Japanese over English) may read more
     # (up to top_k): an English question's best Japanese passage is the gold one far less
