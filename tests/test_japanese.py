@@ -67,6 +67,14 @@ def test_morphemes_offsets_are_into_the_text():
         ("彼は「東京」と言った。", "東京」と", "東京"),
         ("「東京」と「大阪」が候補だ。", "「東京」と「大阪」が", "「東京」と「大阪」"),
         ("ヴァーゴ(RomainVirgo)が出場した。", "ヴァーゴ(RomainVirgo)が", "ヴァーゴ(RomainVirgo)"),
+        # A bracket at either end that pairs with nothing in the span goes; one inside stays.
+        ("「丹後丸」(1890年竣工)は", "「丹後丸」(", "「丹後丸」"),
+        ("2015年(平成27年)3月14日に開業した。", "2015年(平成27年", "2015年(平成27年"),
+        ("2015年(平成27年)3月14日に開業した。", ")3月14日に", "3月14日"),
+        ("「Linux and Windows」(互換性)の講演", "「Linux and Windows」(", "「Linux and Windows」"),
+        ("会場は(東京)だった。", "(", "("),  # nothing else to keep: it stays
+        ("Windows Vista (Home) costs more", "Vista (", "Vista"),
+        ("the talk) in San Francisco", ") in San Francisco", "in San Francisco"),
         # Punctuation, whitespace and copulas.
         ("首都は京都、大阪ではない。", "京都、", "京都"),
         ("答えは 京都 です。", " 京都 です。", "京都"),
