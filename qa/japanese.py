@@ -296,10 +296,10 @@ def trim_answer(text: str, start: int, end: int, *, unwrap: bool = False) -> tup
     is), never extends the span, and never empties it: it stops before dropping the last
     piece that is not whitespace, so a span that is only a particle stays that particle.
     A span without Japanese script only loses whitespace, punctuation and stray brackets.
-    A bracket that pairs with nothing in the span is stray at either end, an opening one at
-    the end too: 「丹後丸」( is 「丹後丸」 (JaQuAD dev tuning half, 600 questions, gold given:
-    EM 0.617 -> 0.620; held out 0.630 -> 0.632; JSQuAD valid EM unchanged). One inside the span
-    stays: cut there, the part kept held the gold as often as the part dropped.
+    A stray bracket is one at either end that pairs with nothing in the span, such as an
+    opening one at the end: 「丹後丸」( is 「丹後丸」 (JaQuAD dev tuning half, 600 questions, gold
+    given: EM 0.617 -> 0.620; held out 0.630 -> 0.632; JSQuAD valid EM unchanged). One inside
+    the span stays: cut there, the part kept held the gold as often as the part dropped.
 
     Kept: suffixes (counters such as 人 and 年; honorifics 氏, さん, 様, part of the name
     phrase: JaQuAD's gold keeps 山名氏, and never leaves 氏 or さん out), the inflection of
