@@ -11,7 +11,8 @@ With --articles each article is one document instead (its paragraphs a blank lin
 indexes of eval_followups.py --articles): a user's long document. With --wrap every paragraph
 is hard-wrapped first, as PDF lines and wrapped text files are (`hard_wrap`); with --wrap pages
 it is also broken over two numbered pages, joined as a PDF's are (`paged`); with --wrap headed
-each page also opens with a running header (`headed`).
+each page also opens with a running header (`headed`); with --wrap hyphens the pages' English
+lines are filled as a typesetter fills them, breaking words with a hyphen (`hyphenated`).
 
 Positives: sampled questions asked of the whole index. Negatives: the same questions with their
 own paragraph left out of the results (the chunks that overlap it: in an article, its
@@ -27,13 +28,14 @@ way). Run (about 17 minutes on 2 cores; the indexes are cached in --workdir, def
 or work/articles with --articles):
 
     .venv/bin/python benchmarks/calibrate_abstention.py [--questions 300] [--articles] \\
-        [--wrap [lines|pages|headed]] [--sets ...]
+        [--wrap [lines|pages|headed|hyphens]] [--sets ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
@@ -70,21 +72,56 @@ SETS = {  # name: (SQuAD file, files of its questions in the other language)
 }
 
 
-def hard_wrap(text: str) -> str:
+def hard_wrap(text: str, hyphens: bool = False) -> str:
     """The text in lines of at most 72 characters, broken at spaces (English), or of 40 in
     Japanese (a full-width character is about twice as wide), as a PDF or a wrapped file has it;
-    each of its own lines (JaQuAD's paragraphs hold some) is wrapped on its own."""
+    each of its own lines (JaQuAD's paragraphs hold some) is wrapped on its own. With hyphens,
+    English lines are filled as a typesetter fills them (`hyphen_fill`)."""
     if has_cjk(text):
         cut = [[line[i : i + 40] for i in range(0, len(line), 40)] for line in text.split("\n")]
         return "\n".join("\n".join(pieces) for pieces in cut)
-    return "\n".join(textwrap.fill(line, 72) for line in text.split("\n"))
+    fill = hyphen_fill if hyphens else textwrap.fill
+    return "\n".join(fill(line, 72) for line in text.split("\n"))
 
 
-def paged(text: str, header: bool = False) -> str:
+_WORD = re.compile(r"([^\W\d_]+)(\W*)$")
+
+
+def hyphen_fill(line: str, width: int) -> str:
+    """The line filled to `width`, a word that does not fit broken with a hyphen where TeX's
+    English patterns allow (pyphen, en_US) and the head fits, as LaTeX and word processors
+    print justified text; a compound breaks after its own hyphen, as `textwrap` breaks it."""
+    import pyphen  # a benchmark's dependency (the test extra), not the package's
+
+    patterns = pyphen.Pyphen(lang="en_US")
+    lines, current = [], ""
+    pieces = [p for word in line.split() for p in re.findall(r"[^-]+-?|-", word)]
+    glued = [False] + [prev.endswith("-") for prev in pieces[:-1]]  # no space inside a compound
+    for piece, inside in zip(pieces, glued, strict=True):
+        gap = "" if inside or not current else " "
+        while len(current) + len(gap) + len(piece) > width and current:
+            word = _WORD.match(piece)
+            heads = [
+                (head, tail)
+                for head, tail in patterns.iterate(word.group(1))
+                if len(current) + len(gap) + len(head) + 1 <= width
+            ] if word and piece == word.group(0) else []  # fmt: skip
+            if heads:
+                head, tail = heads[0]  # the longest that fits
+                lines.append(f"{current}{gap}{head}-")
+                piece = tail + (word.group(2) if word else "")
+            else:
+                lines.append(current)
+            current, gap = "", ""
+        current += gap + piece
+    return "\n".join([*lines, current])
+
+
+def paged(text: str, header: bool = False, hyphens: bool = False) -> str:
     """`hard_wrap`'s lines over two pages, the first half on page 1, each page with its number
     on a last line of its own, joined as a PDF's pages are (`qa.formats.joined`). With a
     header, each page also opens with a running header line, as reports and papers print."""
-    lines = hard_wrap(text).split("\n")
+    lines = hard_wrap(text, hyphens).split("\n")
     if len(lines) < 2:
         return "\n".join(lines)
     half = (len(lines) + 1) // 2
@@ -102,6 +139,11 @@ def headed(text: str) -> str:
     return paged(text, header=True)
 
 
+def hyphenated(text: str) -> str:
+    """`paged` with English lines filled as a typesetter fills them (`hyphen_fill`)."""
+    return paged(text, hyphens=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=300, help="sampled per split and set")
@@ -110,7 +152,7 @@ def main() -> None:
         "--wrap",
         nargs="?",
         const="lines",
-        choices=["lines", "pages", "headed"],
+        choices=["lines", "pages", "headed", "hyphens"],
         help="hard-wrap paragraphs",
     )
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS), help="default: all")
@@ -120,7 +162,8 @@ def main() -> None:
     shape = "articles" if args.articles else "calib"
     folder = f"{shape}-{args.wrap}" if args.wrap else shape
     workdir = args.workdir or ROOT / "work" / folder
-    wrap = {None: None, "lines": hard_wrap, "pages": paged, "headed": headed}[args.wrap]
+    wraps = {"lines": hard_wrap, "pages": paged, "headed": headed, "hyphens": hyphenated}
+    wrap = wraps[args.wrap] if args.wrap else None
 
     cases: dict[str, list[ReadCase]] = {}
     configured: dict[str, float] = {}

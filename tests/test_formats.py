@@ -7,7 +7,7 @@ import pytest
 
 from qa import answer, build_index
 from qa.documents import load_corpus, load_document
-from qa.formats import Unextractable, extract
+from qa.formats import Unextractable, extract, joined
 from qa.text import sentence_spans
 
 HTML = """<!doctype html><html><head><title>Company &amp; News</title>
@@ -226,6 +226,25 @@ def test_pdf_pages_lose_running_headers_and_footers_but_not_a_heading() -> None:
     assert extract(".pdf", _pdf(pages)).text == "\n\n".join(texts)
 
 
+def test_words_a_typesetter_broke_at_a_line_end_are_whole_again() -> None:
+    # "well-known" is written so elsewhere, so its hyphen stays; a range of years stays as it
+    # is; a hyphen before a capital joins a compound.
+    pages = [
+        "The virtu-\nalization of Windows is a well-\nknown topic, well-known to all.\n"
+        "It ran in 1990-\n2000 on the Verrazzano-\nNarrows hyper-\n1",
+        "visor of Xen.\n2",
+    ]
+    got = extract(".pdf", _pdf(pages))
+    first = (
+        "The virtualization of Windows is a well-known topic, well-known to all.\n"
+        "It ran in 1990-\n2000 on the Verrazzano-Narrows hyper"
+    )
+    assert got.text == f"{first}visor of Xen."
+    assert got.page_starts == (0, len(first))  # page 2 starts inside the mended word
+    # A soft hyphen always goes.
+    assert joined(["co\u00ad\noperate"]) == ("cooperate", (0,))
+
+
 def test_broken_pdf_and_bad_encoding_are_unextractable() -> None:
     with pytest.raises(Unextractable, match="PDF"):
         extract(".pdf", b"%PDF-1.4 this is not a pdf")
@@ -265,11 +284,12 @@ def test_a_hard_wrapped_document_is_quoted_by_whole_sentences(settings) -> None:
 def test_a_sentence_over_a_pdf_page_break_is_quoted_whole_and_cited_at_its_page(
     settings,
 ) -> None:
-    # Each page carries a running header, which must not land inside the sentence.
+    # Each page carries a running header, which must not land inside the sentence; a word
+    # broken at a line's end is quoted whole.
     pages = [
         "Example Corp Newsletter\nBoard news\n\nShares rose on Friday.\n"
         "After a long search, the board named\n1",
-        "Example Corp Newsletter\nAlice Example the new chief executive of\n"
+        "Example Corp Newsletter\nAlice Example the new chief execu-\ntive of\n"
         "Example Corp on Monday.\n2",
     ]
     (settings.docs_dir / "board.pdf").write_bytes(_pdf(pages))
