@@ -79,7 +79,10 @@ def _ask(args: argparse.Namespace, s: Settings) -> int:
     print(a.text)
     for c in a.citations:
         page = f", page {c.page}" if c.page else ""
-        print(f"[{c.n}] {c.title} ({c.doc_id}:{c.start}-{c.end}{page}, score {c.score:.2f})")
+        where = f"{c.doc_id}:{c.start}-{c.end}{page}, retrieval score {c.score:.2f}"
+        print(f"[{c.n}] {c.title} ({where})")
+    if not a.abstained and not a.generator and a.probability is not None:
+        print(f"confidence {a.probability:.0%} that the quoted sentence holds the answer")
     for sentence in a.unsupported:
         print(f"not supported by the documents (removed): {sentence}")
     if a.generator:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -90,11 +91,22 @@ class Answer:
     # answer fell back to the extractive one, or that passages were cut to fit the model.
     notice: str = ""
 
+    @property
+    def probability(self) -> float | None:
+        """How likely the quoted sentence holds the answer: `confidence` as a probability
+        (None when nothing was read). The selector is a logistic model, and on the held-out
+        halves its probabilities match how often the quote held the gold (benchmarks/README.md,
+        "How sure an answer is")."""
+        if self.confidence is None:
+            return None
+        return 0.5 * (1.0 + math.tanh(self.confidence / 2))  # the logistic, without overflow
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (citations without their passage)."""
+        """A JSON-ready view (citations without their passage), with `probability`."""
         data = asdict(self)
         for c in data["citations"]:
             c.pop("passage")
+        data["probability"] = self.probability
         return data
 
 

@@ -132,7 +132,7 @@ def _details(score: float, doc_id: str, start: int, end: int) -> str:
     """Score, document id and character span, for developers, behind a toggle."""
     return (
         "<details class='kt-details'><summary>詳細 / Details</summary><dl>"
-        f"<dt>score</dt><dd class='kt-score'>{score:.2f}</dd>"
+        f"<dt>retrieval score</dt><dd class='kt-score'>{score:.2f}</dd>"
         f"<dt>document</dt><dd>{html.escape(doc_id)}</dd>"
         f"<dt>characters</dt><dd>{start:,}–{end:,}</dd></dl></details>"
     )

@@ -55,7 +55,7 @@ CSS = """
 .kt-src.kt-flash, .kt-cite.kt-flash, .kt-quote.kt-flash, .kt-short.kt-flash {
   background: var(--kt-flash); }
 .kt-short { font-weight: 700; font-size: 1.15em; }
-.kt-note { color: var(--kt-muted); font-size: .88em; }
+.kt-note, .kt-sure { color: var(--kt-muted); font-size: .88em; }
 .kt-draft { color: var(--kt-muted); font-style: italic; }
 .kt-unsupported { color: var(--kt-muted); font-size: .88em; margin-top: .4em; }
 .kt-unsupported summary { cursor: pointer; }

@@ -132,9 +132,18 @@ def answer_footer(answer: Answer, docs: Mapping[str, Document] | None = None, tu
     jump = f"<a class='kt-jump' href='#kt-answer-{turn}'>{label}</a>" if label else ""
     plain = escape_text(copy_text(answer, docs)).replace("\n", "&#10;")
     return (
-        f"\n\n<div class='kt-foot'>{jump}<button class='kt-copy' type='button'>"
+        f"\n\n<div class='kt-foot'>{jump}{_sureness(answer)}<button class='kt-copy' type='button'>"
         f"コピー / Copy</button><span class='kt-plain'>{plain}</span></div>"
     )
+
+
+def _sureness(answer: Answer) -> str:
+    """How likely the quote holds the answer, for an extractive answer (a generated one's
+    sentences are the model's, not the quote the probability is about)."""
+    if answer.abstained or answer.generator or answer.probability is None:
+        return ""
+    sure = f"{answer.probability:.0%}"
+    return f"<span class='kt-sure'>確信度 {sure} / Confidence {sure}</span>"
 
 
 def copy_text(answer: Answer, docs: Mapping[str, Document] | None = None) -> str:

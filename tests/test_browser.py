@@ -73,6 +73,8 @@ def test_the_short_answer_comes_first_then_its_quote_and_a_readable_source(
     assert marker.inner_text() == "[1]" and marker.get_attribute("href") == "#kt-src-1-1"
     quote = bot.locator("blockquote.kt-quote")
     assert GPL_EVIDENCE in quote.inner_text() and quote.locator("mark").inner_text() == short
+    sure = bot.locator(".kt-foot .kt-sure")  # the chat's sanitizer keeps it, and it shows
+    assert sure.is_visible() and re.fullmatch(r"確信度 (\d+)% / Confidence \1%", sure.inner_text())
     card = page.locator("#kt-sources .kt-src").first
     assert "LinuxWorld" in card.locator(".kt-title").inner_text()
     assert "paragraph" in card.locator(".kt-where").inner_text()

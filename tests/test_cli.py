@@ -1,7 +1,9 @@
 """The `qa` command line, run in-process and as a real subprocess."""
 
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 
@@ -19,9 +21,13 @@ def test_build_ask_status(settings, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["abstained"] is False and data["citations"][0]["doc_id"] == SEED_ID
     assert {"n", "doc_id", "title", "start", "end", "quote", "score"} <= set(data["citations"][0])
+    assert abs(data["probability"] - 1 / (1 + math.exp(-data["confidence"]))) < 1e-9
 
     assert main(["ask", "GPLの下でライセンスされるのは何ですか？", *paths]) == 0
-    assert "[1]" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[1]" in out and "retrieval score" in out
+    sure = re.search(r"^confidence (\d+)% that the quoted sentence holds the answer$", out, re.M)
+    assert sure and 0 < int(sure.group(1)) <= 100
 
     assert main(["status", *paths]) == 0
     out = capsys.readouterr().out

@@ -1,6 +1,8 @@
 """The chat's HTML rendering: escaping, streaming pieces, the short answer first, refusals in
 the question's language with related passages, source cards (pure functions)."""
 
+import dataclasses
+import math
 import re
 
 from qa.types import Answer, BuildStats, Citation, Document, Hit
@@ -86,6 +88,21 @@ def test_streamed_pieces_join_to_the_message_and_keep_markup_whole() -> None:
     assert any(p.startswith("<b class='kt-short'>") and p.endswith("</b>") for p in pieces)
     assert any(p.startswith("<blockquote") and p.endswith("</blockquote>") for p in pieces)
     assert pieces[-1].startswith("\n\n<div class='kt-foot'>") and "kt-jump" in pieces[-1]
+
+
+def test_an_answer_says_how_likely_its_quote_holds_the_answer() -> None:
+    sure = dataclasses.replace(_answer(), confidence=math.log(87 / 13))  # a probability of 0.87
+    assert sure.probability is not None and abs(sure.probability - 0.87) < 1e-9
+    footer = answer_markup(sure).split("<div class='kt-foot'>")[1]
+    assert "<span class='kt-sure'>確信度 87% / Confidence 87%</span>" in footer
+    # Nothing said without a reading, for a refusal, or for a model's generated sentences.
+    assert "kt-sure" not in answer_markup(_answer())
+    refused = dataclasses.replace(_refusal("質問"), confidence=-3.0)
+    assert "kt-sure" not in answer_markup(refused)
+    assert "kt-sure" not in answer_markup(dataclasses.replace(sure, generator="gemma"))
+    # Far-off log-odds give 0 and 1, not an overflow.
+    assert dataclasses.replace(sure, confidence=-1000.0).probability == 0.0
+    assert dataclasses.replace(sure, confidence=1000.0).probability == 1.0
 
 
 def test_the_cross_lingual_note_stays_visible() -> None:
