@@ -109,7 +109,7 @@ def hyphen_fill(line: str, width: int) -> str:
             if heads:
                 head, tail = heads[0]  # the longest that fits
                 lines.append(f"{current}{gap}{head}-")
-                piece = tail + (word.group(2) if word else "")
+                piece = tail + word.group(2)
             else:
                 lines.append(current)
             current, gap = "", ""
