@@ -39,6 +39,9 @@ CSS = """
 .kt-h { margin: .2em 0 .4em; font-size: 1.05em; font-weight: 600; }
 #kt-chat .message, #kt-chat .prose { line-height: 1.85; font-size: 1.02em;
   overflow-wrap: anywhere; word-break: normal; line-break: strict; }
+/* Gradio fades a message's text to opacity .8; the muted colours are chosen for contrast at
+   full opacity (axe: #4b5563 faded on #f9fafb is 4.39:1, under the 4.5 small text needs). */
+#kt-chat .prose.chatbot.md { opacity: 1; }
 .kt-cite { font-weight: 700; font-size: .8em; margin: 0 .1em; border-radius: 4px; }
 .kt-cite a, .kt-foot a { color: var(--kt-link) !important; text-decoration: none; }
 .kt-cite a:hover, .kt-foot a:hover { text-decoration: underline; }
