@@ -9,12 +9,17 @@ its probability is set against whether the sentence quoted around the span holds
 the mean probability, the share right, and the expected calibration error over ten bins of
 probability (the share-weighted gap between a bin's mean probability and its share right);
 then the bins of all pairings together.
-    .venv/bin/python benchmarks/sureness.py [--reads work/calib]
+
+With --cases, the questions are those `calibrate_abstention.py` answered end to end through
+`answering.compose` (its <set>-cases.jsonl in its work folder): each answer's log-odds against
+whether the answer's text holds a gold answer, and each negative's against false.
+    .venv/bin/python benchmarks/sureness.py [--reads work/calib] [--cases]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -36,22 +41,45 @@ def calibration_error(p: np.ndarray, right: np.ndarray) -> float:
     return float(sum(gaps) / len(p))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reads", type=Path, default=ROOT / "work" / "calib")
-    args = parser.parse_args()
-    paths = sorted(args.reads.glob("selector-reads-*.jsonl"))
-    if not paths:
-        sys.exit(f"no reads in {args.reads}: run benchmarks/fit_selector.py first")
+def from_reads(folder: Path) -> list[tuple[str, str, float, bool]]:
+    """(split, pairing, log-odds, right) of each read question's best span, as answers choose."""
     s = Settings.load()
     selector = Selector.load(s.selector_weights)
     ks = _passages(s.reader_passages, s.reader_passages_cross_lingual)
-    rows = []  # (split, pairing, probability, right)
-    for path in paths:
+    rows = []
+    for path in sorted(folder.glob("selector-reads-*.jsonl")):
         for r in featured(cached(path, list)):
             logit, where = _best(r, ks[r.lang], selector.of)
             if where is not None:
-                rows.append((r.split, r.lang, 1 / (1 + np.exp(-logit)), r.contains[where]))
+                rows.append((r.split, r.lang, logit, r.contains[where]))
+    return rows
+
+
+def from_cases(folder: Path) -> list[tuple[str, str, float, bool]]:
+    """(split, pairing, log-odds, right) of each answer and each negative of the cases."""
+    rows = []
+    for path in sorted(folder.glob("*-cases.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            c = json.loads(line)
+            rows.append((c["split"], c["lang"], c["confidence"], c["contained"]))
+            if c["negative"] is not None:
+                rows.append((c["split"], c["lang"], c["negative"], False))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--reads", type=Path, default=ROOT / "work" / "calib", help="the reads' (or cases') folder"
+    )
+    parser.add_argument("--cases", action="store_true", help="answers end to end")
+    args = parser.parse_args()
+    made_by = "calibrate_abstention.py" if args.cases else "fit_selector.py"
+    logits = (from_cases if args.cases else from_reads)(args.reads)
+    if not logits:
+        sys.exit(f"nothing read in {args.reads}: run benchmarks/{made_by} first")
+    # The logistic as Answer.probability computes it (a log-odds of -inf gives 0).
+    rows = [(split, lang, 0.5 * (1 + np.tanh(x / 2)), right) for split, lang, x, right in logits]
     for split in ("tuning", "heldout"):
         for lang in [*sorted({lang for _, lang, _, _ in rows}), "all"]:
             mine = [(p, y) for sp, la, p, y in rows if sp == split and lang in (la, "all")]
