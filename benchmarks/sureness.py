@@ -28,6 +28,7 @@ from fit_selector import _best, _passages, cached, featured
 
 from qa.config import Settings
 from qa.selection import Selector
+from qa.types import probability
 
 ROOT = Path(__file__).resolve().parent.parent
 BINS = 10
@@ -78,8 +79,7 @@ def main() -> None:
     logits = (from_cases if args.cases else from_reads)(args.reads)
     if not logits:
         sys.exit(f"nothing read in {args.reads}: run benchmarks/{made_by} first")
-    # The logistic as Answer.probability computes it (a log-odds of -inf gives 0).
-    rows = [(split, lang, 0.5 * (1 + np.tanh(x / 2)), right) for split, lang, x, right in logits]
+    rows = [(split, lang, probability(x), right) for split, lang, x, right in logits]
     for split in ("tuning", "heldout"):
         for lang in [*sorted({lang for _, lang, _, _ in rows}), "all"]:
             mine = [(p, y) for sp, la, p, y in rows if sp == split and lang in (la, "all")]

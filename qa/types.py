@@ -65,6 +65,11 @@ class Citation:
     highlight: tuple[int, int] | None = None
 
 
+def probability(log_odds: float) -> float:
+    """The logistic of a log-odds (-inf gives 0), written with tanh so it never overflows."""
+    return 0.5 * (1.0 + math.tanh(log_odds / 2))
+
+
 @dataclass(frozen=True)
 class Answer:
     """The answer to one question; `text` carries [n] markers that refer to `citations`."""
@@ -97,9 +102,7 @@ class Answer:
         (None when nothing was read). The selector is a logistic model, and on the held-out
         halves its probabilities match how often the quote held the gold (benchmarks/README.md,
         "How sure an answer is")."""
-        if self.confidence is None:
-            return None
-        return 0.5 * (1.0 + math.tanh(self.confidence / 2))  # the logistic, without overflow
+        return None if self.confidence is None else probability(self.confidence)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view (citations without their passage), with `probability`."""
