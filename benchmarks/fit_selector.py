@@ -192,8 +192,8 @@ def decided(
     """Each positive with its ReadCase: the best span's score as confidence, and the score of
     its negative (which directly follows it in `read_all`'s order) attached. With `first`
     (passages by pairing, and minimums), the span is the best of those first passages where it
-    reaches its minimum, and the best of all `ks` only where it does not (a second look, as
-    `answering.compose` reads); whether it answers is the same either way."""
+    reaches its minimum, and the best of all `ks` only where it does not (a second look, which
+    answers were not given: benchmarks/README.md); whether it answers is the same either way."""
     out = []
     for i, r in enumerate(reads):
         if r.negative:
