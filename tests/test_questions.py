@@ -1,9 +1,10 @@
 """What a question asks about: its content words and terms, whether it points back into the
-conversation, and its topic named in words for refusals (SudachiPy's analysis, real)."""
+conversation, its topic named in words for refusals, and the kind of answer it asks for
+(SudachiPy's analysis, real)."""
 
 import pytest
 
-from qa.japanese import asked_topic, content_words, refers_back
+from qa.japanese import asked_kind, asked_topic, content_words, held_kinds, refers_back
 from qa.questions import content_terms, placed
 from qa.types import Hit
 
@@ -23,6 +24,44 @@ from qa.types import Hit
 )
 def test_a_question_word_question_names_its_topic(question: str, topic: str) -> None:
     assert asked_topic(question) == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("講演したのは誰ですか？", "person"),
+        ("誰が雇ったのですか", "person"),
+        ("会議はどこで開かれましたか", "place"),
+        ("日米和親条約はいつ締結されたか", "time"),
+        ("東京タワーが完成したのは何年ですか？", "time"),
+        ("この寺は何世紀に建てられたか", "time"),
+        ("何人が参加しましたか", "number"),
+        ("2007年の売上高はいくらですか？", "number"),
+        ("州はいくつありますか", "number"),
+        ("何がリリースされましたか", None),  # a thing: no kind to check
+        ("撤退したのはなぜですか", None),
+        ("何故撤退したのか", None),  # why, though it starts with 何
+        ("どの都市ですか", None),
+        ("Who gave the talk?", None),  # English questions are not analysed
+    ],
+)
+def test_a_question_asks_for_a_kind_of_answer(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("1854年に", {"number", "time"}),
+        ("昭和初期", {"time"}),
+        ("三つ", {"number"}),
+        ("ペリー提督", {"person"}),
+        ("サンフランシスコ", {"place"}),
+        ("仮想化ドライバ", set()),
+    ],
+)
+def test_japanese_text_holds_kinds_of_answer(text: str, kinds: set[str]) -> None:
+    assert held_kinds(text) == kinds
 
 
 @pytest.mark.parametrize(

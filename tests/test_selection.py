@@ -15,7 +15,7 @@ from qa.dictionary import Dictionary
 from qa.embedding import load_embedder
 from qa.errors import ModelUnavailable
 from qa.reader import ReadSpan, build_reader
-from qa.selection import FEATURES, Selector, cross_lingual, features, pairing
+from qa.selection import FEATURES, Selector, cross_lingual, features, kinds, pairing
 from qa.types import Hit
 
 from .conftest import dev_cases
@@ -64,6 +64,28 @@ def test_cross_lingual_features_are_set_across_scripts_only() -> None:
     pairs = [("Who?", "ラムジ"), ("誰?", "ラムジ"), ("Who?", "Ramji"), ("誰?", "Ramji")]
     assert [pairing(*p) for p in pairs] == ["en", "ja", "en-en", "ja-en"]
     assert features("Who?", [], []).shape == (0, len(FEATURES))
+
+
+def test_a_japanese_questions_kind_of_answer_is_matched_against_each_span() -> None:
+    text = "ラムジ氏が2007年にサンフランシスコで講演した。"
+    hits = [_hit(text, 0.9), _hit("Sam Ramji spoke in 2007.", 0.8)]
+    # Spans: 2007年, サンフランシスコ, Sam Ramji.
+    spans = [ReadSpan(0, 5, 10, 3.0, 1.0), ReadSpan(0, 11, 19, 3.0, 1.0)]
+    spans.append(ReadSpan(1, 0, 9, 3.0, 1.0))
+    x = features("講演したのは何年ですか？", hits, spans)
+    year, city, english = _row(x, 0), _row(x, 1), _row(x, 2)
+    assert (year["kind_held"], year["kind_missing"]) == (1.0, 0.0)
+    assert (city["kind_held"], city["kind_missing"]) == (0.0, 1.0)
+    assert (english["kind_held"], english["kind_missing"]) == (0.0, 1.0)  # a name, not a year
+    where = _row(features("どこで講演しましたか", hits, spans), 1)
+    assert (where["kind_held"], where["kind_missing"]) == (1.0, 0.0)
+    # No kind asked (何, なぜ), or an English question: both 0.
+    for question in ("何を公開しましたか", "なぜ講演したのか", "When did he speak?"):
+        row = _row(features(question, hits, spans), 0)
+        assert (row["kind_held"], row["kind_missing"]) == (0.0, 0.0), question
+    assert kinds("in 1854") == {"number", "time"} and "time" in kinds("in May")
+    assert kinds("Sam Ramji") == {"person", "place"} and kinds("the drivers") == set()
+    assert kinds("ペリー提督") == {"person"}
 
 
 def test_an_english_questions_words_count_when_a_passage_holds_them_or_their_headwords(

@@ -1,24 +1,5 @@
-"""Everything Japanese-specific: what counts as Japanese script, and, by a maintained
-morphological analyser, answer spans trimmed to morpheme boundaries and what questions ask.
-
-The analyser is SudachiPy with the sudachidict-core dictionary (Works Applications), chosen
-over fugashi (MeCab) with unidic-lite after measuring both on 300 JaQuAD dev paragraphs on
-the 2-core development machine:
-
-- speed: SudachiPy analysed about twice as many characters a second (270k against 140k,
-  the part of speech read for each morpheme); loading took 0.1 s against 0.01 s, once a
-  process, and mapped the dictionary into memory (about 115 MB resident either way);
-- size: SudachiPy and its dictionary install as two wheels (79 MB to download, 198 MB on
-  disk); unidic-lite is a source distribution that pip must build (47 MB, 251 MB on disk);
-- licence: Apache-2.0 for SudachiPy and its dictionary; fugashi is MIT and BSD-3 (MeCab),
-  unidic-lite MIT with UniDic 2.1.2 under BSD: all fit kotae's MIT licence;
-- upkeep: sudachidict-core is re-released several times a year; unidic-lite still ships
-  UniDic 2.1.2 (2013) and has not changed since 2020.
-
-Both tag in UniDic's part-of-speech scheme (助詞, 助動詞, 補助記号, 接尾辞 ...), which is what
-`trim_answer` reads. The dictionary is loaded once per process, on first use, under a lock;
-a SudachiPy tokenizer must not be shared between threads, so each thread gets its own.
-Importing this module loads neither.
+"""Answer spans trimmed to morpheme boundaries: particles, auxiliaries and punctuation glued
+to a span by the reader's tokens (1928年に) come off.
 
 benchmarks/trim_effect.py measures `trim_answer` on JaQuAD dev's gold answers: on the tuning
 half it left 1,657 of 1,658 exact gold spans unchanged and brought 99.9% of golds with a
@@ -27,80 +8,10 @@ particle glued after them (1928年に) back to the exact gold, 97% with one glue
 
 from __future__ import annotations
 
-import re
-import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, NamedTuple
 
-# The one definition of "Japanese script" (kana, CJK ideographs, 々 〆 ー); `qa.text` builds
-# its lexical terms from it. Half-width katakana is not listed: `match_key` folds it first.
-CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006\u30fc"
-_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
-
-
-def has_cjk(text: str) -> bool:
-    """Whether the text holds Japanese (or other CJK) script.
-
-    Example: "Who is ラムジ?" -> True
-    Example: "Linux 2.6" -> False
-    """
-    return _CJK_CHAR.search(text) is not None
-
-
-# ---------------------------------------------------------------------------------------------
-# The analyser: one dictionary a process, one tokenizer a thread, both made on first use.
-
-_lock = threading.Lock()
-_dictionary: Any = None
-_local = threading.local()
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _tokenizer() -> Any:
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        global _dictionary
-        with _lock:
-            from sudachipy import Dictionary, SplitMode
-
-            if _dictionary is None:
-                _dictionary = Dictionary(dict="core")
-            # Mode C, the longest units: 東京都 and 阿部孝 stay whole words.
-            tokenizer = _dictionary.tokenizer(SplitMode.C)
-        _local.tokenizer = tokenizer
-    return tokenizer
-
-
-class Morpheme(NamedTuple):
-    """One morpheme: its text, its offsets, UniDic's part of speech (six levels, "*" when
-    unset) and its dictionary form."""
-
-    surface: str
-    start: int
-    end: int
-    pos: tuple[str, ...]
-    lemma: str
-
-
-def morphemes(text: str) -> list[Morpheme]:
-    """The morphemes of `text` in order, with offsets into it, as SudachiPy (mode C) finds them.
-
-    The analyser refuses more than about 16,000 characters at once: pass a sentence.
-    Example: "1928年に" -> [Morpheme("1928", 0, 4, ("名詞", "数詞", ...), "1928"),
-    Morpheme("年", 4, 5, ...), Morpheme("に", 5, 6, ("助詞", "格助詞", ...), "に")]
-    """
-    if not text:
-        return []
-    text = _SURROGATE.sub("\ufffd", text)  # the analyser takes UTF-8; same length, same offsets
-    return [
-        Morpheme(m.surface(), m.begin(), m.end(), tuple(m.part_of_speech()), m.dictionary_form())
-        for m in _tokenizer().tokenize(text)
-    ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Answer trimming.
+from .morphology import has_cjk, morphemes
 
 # What a morpheme is, for trimming. The first five kinds go at either end (a span without
 # Japanese script loses only the first two); the ある of である goes at the end.
@@ -323,98 +234,3 @@ def trim_answer(text: str, start: int, end: int, *, unwrap: bool = False) -> tup
     drops = _JAPANESE_DROPS if has_cjk(span) else _LATIN_DROPS
     i, j = _trim(pieces, drops, unwrap)
     return pieces[i].start, pieces[j - 1].end
-
-
-# ---------------------------------------------------------------------------------------------
-# Questions: what they are about, and whether they point back into the conversation.
-
-# Question words, and the noun each stands for when a clause asks for it ("…したのは誰" asks
-# for the person: "…した人").
-_ASKING = {
-    "誰": "人", "だれ": "人", "どこ": "場所", "いつ": "時期", "なぜ": "理由", "何故": "理由",
-    "いくら": "金額", "いくつ": "数", "何": "もの", "なに": "もの", "どれ": "もの", "どの": "もの",
-    "どんな": "もの", "どういう": "もの", "どう": "方法",
-}  # fmt: skip
-_ABOUT = ("名詞", "形状詞", "接頭辞")  # what a question is about: nouns, adjectival nouns
-_ANALYSED = 4096  # characters analysed at once (the analyser refuses much more)
-
-
-def content_words(text: str) -> list[str]:
-    """The content words of Japanese text, neighbours joined (nouns, adjectival nouns and
-    prefixes in a row: a compound), question words such as 何人 and いくつ left out. As the
-    selector's `cover`, they scored as the character-class rule they replace did (bigrams
-    without hiragana, 何 or 誰), the selector refitted: held-out contains unchanged, negatives
-    answered JSQuAD 0.233 → 0.238, JaQuAD 0.351 → 0.356 (benchmarks/calibrate_abstention.py).
-
-    Example: "日米和親条約はいつ締結されたか" -> ["日米和親条約", "締結"]
-    """
-    words: list[str] = []
-    for at in range(0, len(text), _ANALYSED):
-        last = -1
-        for m in morphemes(text[at : at + _ANALYSED]):
-            if m.pos[0] not in _ABOUT or m.surface.startswith(tuple(_ASKING)):
-                continue
-            if m.start == last:
-                words[-1] += m.surface
-            else:
-                words.append(m.surface)
-            last = m.end
-    return words
-
-
-def refers_back(question: str) -> bool:
-    """Whether a Japanese question points back into the conversation: a demonstrative
-    (それ, その, そこ, あの …), 彼 or 彼女, or 同社 and 同氏, as whole words (not the あれ of
-    あれば, the この of どこの or the それ of それぞれ).
-
-    Example: "その大統領選挙はいつ？" -> True; "どこの大学を卒業したの？" -> False
-    """
-    return any(
-        (m.pos[0] in ("代名詞", "連体詞") and m.surface.startswith(("こ", "そ", "あ", "彼")))
-        or m.surface in ("同社", "同氏")
-        for m in morphemes(question[:_ANALYSED])
-    )
-
-
-_NOUN = ("名詞", "代名詞", "接尾辞", "接頭辞")
-_TOPIC_MAX = 40  # characters: a longer topic reads worse than the question itself
-
-
-def asked_topic(question: str) -> str | None:
-    """What a Japanese question of the form "X は 〈question word〉 ですか" asks about, as a
-    noun phrase (a clause ending in の gets the noun its question word stands for); None for
-    any other shape, which a caller then quotes whole. Used to word refusals.
-
-    Example: "講演が行われたのはどの都市ですか？" -> "講演が行われた都市";
-    "2007年の売上高はいくらですか？" -> "2007年の売上高"; "何がリリースされましたか" -> None
-    """
-    pieces = [m for m in morphemes(question) if not m.pos[0].endswith("記号")]
-    topic_at = next(
-        (i for i, m in enumerate(pieces) if m.surface == "は" and m.pos[1] == "係助詞"), None
-    )
-    if not topic_at:
-        return None
-    before, after = pieces[:topic_at], pieces[topic_at + 1 :]
-    if before[-1].surface == "と" and len(before) > 1:  # "X とは何ですか"
-        before = before[:-1]
-    asking = [m.surface for m in after if m.surface in _ASKING]
-    # The rest may only name the question word, its noun and the copula: "どの都市ですか"
-    # (a verb there, as in "X は誰が雇ったのですか", asks something the topic alone misses).
-    if any(m.pos[0] in ("動詞", "形容詞") and m.lemma != "いう" for m in after):
-        return None
-    if before[-1].pos[1] == "準体助詞":
-        nouns = "".join(m.surface for m in after if m.pos[0] in _NOUN and m.surface not in _ASKING)
-        if not nouns and not asking:
-            return None
-        topic = _joined(question, before[:-1]) + (nouns or _ASKING[asking[0]])
-    elif before[-1].pos[0] in _NOUN:
-        topic = _joined(question, before)
-    else:
-        return None
-    # "それは…" names nothing by itself: a topic needs a noun that is not a pronoun.
-    named = any(m.pos[0] == "名詞" for m in before) or not asking
-    return topic if named and len(topic) <= _TOPIC_MAX else None
-
-
-def _joined(question: str, pieces: list[Morpheme]) -> str:
-    return question[pieces[0].start : pieces[-1].end]
