@@ -356,8 +356,12 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, default=ROOT / "work")
     parser.add_argument("--write", type=Path, help="write the selector fitted at --passages*")
-    parser.add_argument("--cv", type=int, metavar="FOLDS", help="only cross-validate (above)")
-    parser.add_argument("--without", nargs="+", choices=FEATURES, default=[], metavar="NAME")
+    parser.add_argument(
+        "--cv", type=int, metavar="FOLDS", help="only the tuning half cross-validated by article"
+    )
+    parser.add_argument(
+        "--without", nargs="+", choices=FEATURES, default=[], metavar="NAME", help="FEATURES zeroed"
+    )
     args = parser.parse_args()
 
     reads = []
